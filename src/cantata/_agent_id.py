@@ -1,0 +1,130 @@
+"""The :class:`AgentId` value type."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final, Self
+
+from cantata._agent_type import AgentType
+
+_AGENT_TYPE_PATTERN: Final = re.compile(r"^[\w\-\.]+\Z")
+
+
+def is_valid_agent_type(value: str) -> bool:
+    """Return whether *value* is a valid agent type string.
+
+    A valid agent type is non-empty and consists only of word characters
+    (letters, digits, ``_``), ``-`` and ``.``.
+    """
+    return _AGENT_TYPE_PATTERN.match(value) is not None
+
+
+def _check_agent_type(value: str | AgentType) -> str:
+    """Return the agent type string of *value*, validated.
+
+    Raises:
+        TypeError: *value* is neither a ``str`` nor an :class:`AgentType`.
+        ValueError: *value* is not a valid agent type (see :func:`is_valid_agent_type`).
+    """
+    if isinstance(value, AgentType):
+        value = value.type
+    if not isinstance(value, str):
+        raise TypeError(f"Agent type must be a str or an AgentType, got {type(value).__name__}")
+    if _AGENT_TYPE_PATTERN.match(value) is None:
+        raise ValueError(
+            f"Invalid agent type {value!r}: an agent type must be non-empty and contain only "
+            "letters, digits, '_', '-' and '.'"
+        )
+    return value
+
+
+class AgentId:
+    """Identifies an agent instance: an agent type plus a key within that type.
+
+    Instances are immutable, hashable and compare equal when both their type and key
+    are equal. ``str(agent_id)`` is ``"type/key"`` and :meth:`from_str` parses it back.
+
+    Args:
+        type: The agent type, a string or an :class:`AgentType`. It must be non-empty
+            and contain only letters, digits, ``_``, ``-`` and ``.``.
+        key: The key of the instance within its type. Any string is accepted.
+
+    Raises:
+        ValueError: *type* is not a valid agent type.
+        TypeError: *type* is neither a ``str`` nor an :class:`AgentType`.
+    """
+
+    __slots__ = ("_hash", "_key", "_type")
+
+    _type: str
+    _key: str
+    _hash: int
+
+    def __init__(self, type: str | AgentType, key: str) -> None:
+        type_str = _check_agent_type(type)
+        self._type = type_str
+        self._key = key
+        self._hash = hash((type_str, key))
+
+    @classmethod
+    def from_str(cls, agent_id: str) -> Self:
+        """Parse a ``"type/key"`` string.
+
+        The string is split on its first ``/``, so the key may itself contain ``/``.
+
+        Raises:
+            ValueError: *agent_id* contains no ``/``, or its type part is not a valid
+                agent type.
+        """
+        type_str, sep, key = agent_id.partition("/")
+        if not sep:
+            raise ValueError(f"Invalid agent id {agent_id!r}: expected the form 'type/key'")
+        return cls(type_str, key)
+
+    @property
+    def type(self) -> str:
+        """The agent type."""
+        return self._type
+
+    @property
+    def key(self) -> str:
+        """The key of the instance within its type."""
+        return self._key
+
+    def __str__(self) -> str:
+        return f"{self._type}/{self._key}"
+
+    def __repr__(self) -> str:
+        return f"AgentId(type={self._type!r}, key={self._key!r})"
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, AgentId):
+            return NotImplemented
+        return self._hash == other._hash and self._type == other._type and self._key == other._key
+
+    def __reduce__(self) -> tuple[Callable[[str, str], AgentId], tuple[str, str]]:
+        return (type(self), (self._type, self._key))
+
+
+_new_object = object.__new__
+
+
+def _agent_id_unchecked(type: str, key: str) -> AgentId:
+    """Build an :class:`AgentId` without validating *type*.
+
+    For callers that already know *type* is a valid agent type string (for example
+    one validated when a subscription or factory was registered). Passing an
+    invalid type produces an :class:`AgentId` that :meth:`AgentId.from_str` and
+    the constructor would reject.
+    """
+    agent_id: AgentId = _new_object(AgentId)
+    agent_id._type = type
+    agent_id._key = key
+    agent_id._hash = hash((type, key))
+    return agent_id

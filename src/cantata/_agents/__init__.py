@@ -1,0 +1,1 @@
+"""Agent base classes (re-exported from :mod:`cantata`)."""

@@ -1,0 +1,1 @@
+"""The runtime (re-exported from :mod:`cantata`)."""

@@ -1,0 +1,391 @@
+"""The dispatcher: per-agent mailboxes, one deterministic ready queue, and its workers.
+
+How deliveries run
+------------------
+* A delivery to an agent that is idle (no mailbox) and requested by ``send_message`` runs
+  *inline*, in the caller's task: no queue, no task switch; the caller's cancel scope and
+  context variables apply as to any awaited call.
+* Every other delivery goes to the recipient's mailbox. Mailboxes with work wait in one FIFO
+  ready queue. Exactly one *active worker* task takes them in order and runs each handler
+  in its own task, inside the context variables of the code that sent the message.
+* A handler that only awaits the runtime never yields to the event loop: publishing only
+  enqueues, and an RPC to an idle agent runs inline. So runtime-only programs run as one
+  deterministic sequence on every backend.
+* A handler of the active worker that waits for an RPC to a busy agent hands the active
+  role to a fresh worker first; when the reply is ready, the role is handed back through the
+  ready queue (a deterministic point), so exactly one runtime task is runnable at a time.
+* A handler that suspends on anything else (I/O, sleep) is noticed by the *keeper* task,
+  which can only run while the active worker is suspended; it gives the active role to a
+  fresh worker, and the suspended handler finishes in its own task. I/O-bound handlers
+  therefore overlap; the order is then decided by the I/O, not by the runtime.
+* The active worker yields to the event loop every ``FAIRNESS`` deliveries (twice, so that
+  every task it woke runs one step first, on Trio as on asyncio).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.lowlevel import checkpoint
+
+from .._contexts import _handler_agent_var
+from .._message_context import MessageContext
+from ..exceptions import MessageCancelledError, RuntimeStoppedError
+from ._chain import chain_var
+from ._in_context import RunInContext
+from ._records import Delivery, Mailbox, Reply, Worker
+from ._trace import DeliveryRecord, TraceHook
+
+if TYPE_CHECKING:
+    from .._agent_id import AgentId
+    from ._directory import AgentDirectory
+
+FAIRNESS = 64
+"""Deliveries the active worker runs between two yields to the event loop."""
+
+
+class Dispatcher:
+    """Mailboxes, the ready queue, workers and the accounting of outstanding work."""
+
+    def __init__(self, directory: AgentDirectory) -> None:
+        self._directory = directory
+        self._limits = directory.limits
+        self._boxes: dict[AgentId, Mailbox] = {}
+        self._ready: deque[Mailbox] = deque()
+        self._resumes: deque[Reply] = deque()
+        self.outstanding = 0  # deliveries queued or running
+        self.queued = 0  # deliveries waiting in a mailbox
+        self.in_flight = 0  # handlers running
+        self.idle_event: anyio.Event | None = None
+        self.progress_event: anyio.Event | None = None
+        self.flight_event: anyio.Event | None = None
+        self.trace_hooks: list[TraceHook] = []
+        self.dispatching = False  # workers run (between start and stop)
+        self.stepping = False  # process_next() runs a delivery
+        self._tg: TaskGroup | None = None
+        self._active: Worker | None = None
+        self._parked = False
+        self._wakeup = anyio.Event()
+        self._keeper_event = anyio.Event()
+        self._keeper_armed = False
+
+    # -- hooks the runtime provides -------------------------------------------------------
+
+    async def _respond(self, delivery: Delivery, result: Any) -> Any:
+        """Run response interventions; the default returns ``result`` unchanged."""
+        return result
+
+    def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
+        """Report an exception raised by a handler."""
+
+    # -- accounting ------------------------------------------------------------------------
+
+    def claim(self, recipient: AgentId) -> Mailbox:
+        """Mark ``recipient`` busy with one more running delivery (inline path)."""
+        box = self._boxes.get(recipient)
+        if box is None:
+            box = self._boxes[recipient] = Mailbox(recipient)
+        box.running += 1
+        self.outstanding += 1
+        self.in_flight += 1
+        return box
+
+    def release(self, box: Mailbox) -> None:
+        """One delivery of ``box`` finished (or was skipped); reschedule or forget the box."""
+        box.running -= 1
+        self.in_flight -= 1
+        if box.queue:
+            if not box.scheduled and box.running < self._limits.get(box.agent_id.type, 1):
+                box.scheduled = True
+                self._ready.append(box)
+                if self._parked:
+                    self._unpark()
+        elif not box.running:
+            del self._boxes[box.agent_id]
+        self._done_one()
+
+    def _done_one(self) -> None:
+        self.outstanding -= 1
+        if self.progress_event is not None:
+            self.progress_event.set()
+            self.progress_event = None
+        if not self.outstanding and self.idle_event is not None:
+            self.idle_event.set()
+            self.idle_event = None
+        if not self.in_flight and self.flight_event is not None:
+            self.flight_event.set()
+            self.flight_event = None
+
+    def can_run_inline(self, recipient: AgentId) -> bool:
+        """Whether an RPC to ``recipient`` may run now in the caller's task."""
+        if not (self.dispatching or self.stepping):
+            return False
+        box = self._boxes.get(recipient)
+        if box is None:
+            return True
+        if recipient in chain_var.get():
+            return True  # re-entrant call of one RPC chain: A -> B -> A
+        return not box.queue and box.running < self._limits.get(recipient.type, 1)
+
+    def enqueue(self, delivery: Delivery) -> None:
+        """Put ``delivery`` in its recipient's mailbox (never suspends)."""
+        recipient = delivery.recipient
+        box = self._boxes.get(recipient)
+        if box is None:
+            box = self._boxes[recipient] = Mailbox(recipient)
+        box.queue.append(delivery)
+        self.queued += 1
+        self.outstanding += 1
+        if not box.scheduled and box.running < self._limits.get(recipient.type, 1):
+            box.scheduled = True
+            self._ready.append(box)
+            if self._parked:
+                self._unpark()
+
+    def _unpark(self) -> None:
+        self._parked = False
+        self._wakeup.set()
+
+    # -- running a handler -----------------------------------------------------------------
+
+    async def invoke(self, delivery: Delivery, is_rpc: bool) -> Any:
+        """Run the recipient's handler for ``delivery`` and return its result.
+
+        The handler runs in a cancel scope linked to the message's token when anyone but the
+        handler can cancel it; a cancelled handler gives :class:`MessageCancelledError`.
+        """
+        recipient = delivery.recipient
+        agent = self._directory.agents.get(recipient)
+        if agent is None:
+            agent = await self._directory.get(recipient)
+        ctx = MessageContext(
+            delivery.sender, delivery.topic_id, is_rpc, delivery.token, delivery.message_id
+        )
+        if self.trace_hooks:
+            record = DeliveryRecord(
+                "send" if is_rpc else "publish",
+                delivery.sender,
+                recipient,
+                delivery.topic_id,
+                delivery.message,
+            )
+            for hook in self.trace_hooks:
+                hook(record)
+        agent_token = _handler_agent_var.set(recipient)
+        chain_token = chain_var.set((*chain_var.get(), recipient) if is_rpc else (recipient,))
+        try:
+            reply = delivery.reply
+            if not delivery.token_supplied and reply is None:
+                return await agent.on_message(delivery.message, ctx)
+            scope = anyio.CancelScope()
+            if reply is not None:
+                reply.scope = scope
+            hook_handle = delivery.token._add_cancel_hook(scope.cancel)
+            try:
+                with scope:
+                    return await agent.on_message(delivery.message, ctx)
+            finally:
+                delivery.token._remove_cancel_hook(hook_handle)
+            raise MessageCancelledError(f"message to {recipient} was cancelled")
+        finally:
+            chain_var.reset(chain_token)
+            _handler_agent_var.reset(agent_token)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        """Run a queued delivery in the current worker and settle its reply."""
+        reply = delivery.reply
+        if reply is not None and reply.done:
+            return  # the caller gave up before delivery: nothing to deliver
+        if delivery.token.is_cancelled():
+            if reply is not None:
+                self.finish(reply, error=MessageCancelledError("message was cancelled"))
+            return
+        try:
+            coro = self.invoke(delivery, reply is not None)
+            if delivery.context is not None:
+                result = await RunInContext(delivery.context, coro)
+            else:
+                result = await coro
+            if reply is not None:
+                result = await self._respond(delivery, result)
+        except anyio.get_cancelled_exc_class():
+            if reply is not None:
+                self.finish(reply, error=RuntimeStoppedError(delivery.recipient))
+            raise
+        except BaseException as exc:
+            self._handler_failed(delivery, exc)
+            if reply is not None:
+                self.finish(reply, error=exc)
+            elif not isinstance(exc, Exception):
+                raise
+        else:
+            if reply is not None:
+                self.finish(reply, value=result)
+
+    # -- replies ---------------------------------------------------------------------------
+
+    def finish(self, reply: Reply, *, value: Any = None, error: BaseException | None = None) -> None:
+        """Settle ``reply`` once and wake its caller (through the ready queue if it holds the baton)."""
+        if reply.done:
+            return
+        reply.done = True
+        reply.value = value
+        reply.error = error
+        if reply.baton:
+            self._resumes.append(reply)
+            if self._parked:
+                self._unpark()
+        else:
+            reply.event.set()
+
+    async def wait_reply(self, reply: Reply) -> Any:
+        """Wait for a queued RPC's reply; hand over the active role if this task holds it."""
+        worker = self._active
+        if worker is not None and worker.in_user and worker.task_id == anyio.get_current_task().id:
+            reply.baton = True
+            reply.worker = worker
+            self._spawn_worker()
+        try:
+            await reply.event.wait()
+        except BaseException:
+            reply.abandoned = True
+            if not reply.done:
+                reply.done = True
+                if reply.scope is not None:
+                    reply.scope.cancel()  # the handler runs: cancel it with its caller
+            raise
+        if reply.error is not None:
+            raise reply.error
+        return reply.value
+
+    def cancel_pending(self, reply: Reply) -> None:
+        """Token callback: a queued RPC's token was cancelled."""
+        if reply.scope is None:  # not started: the caller gets the error now
+            self.finish(reply, error=MessageCancelledError("message was cancelled"))
+
+    def fail_queued_rpcs(self) -> None:
+        """Fail every queued, undelivered RPC with :class:`RuntimeStoppedError`."""
+        for box in list(self._boxes.values()):
+            keep: deque[Delivery] = deque()
+            for delivery in box.queue:
+                if delivery.reply is None:
+                    keep.append(delivery)
+                    continue
+                self.queued -= 1
+                self.finish(delivery.reply, error=RuntimeStoppedError(delivery.recipient))
+                self._done_one()
+            box.queue = keep
+            if not keep and not box.running:
+                del self._boxes[box.agent_id]
+                if box.scheduled:
+                    self._ready.remove(box)
+                    box.scheduled = False
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def _spawn_worker(self) -> None:
+        assert self._tg is not None
+        worker = Worker()
+        self._active = worker
+        self._tg.start_soon(self._work, worker)
+
+    async def _work(self, worker: Worker) -> None:
+        worker.task_id = anyio.get_current_task().id
+        ready = self._ready
+        resumes = self._resumes
+        count = 0
+        while self._active is worker:
+            if resumes:
+                reply = resumes.popleft()
+                if reply.abandoned:
+                    continue
+                self._active = reply.worker  # hand the role back to the waiting handler
+                reply.event.set()
+                return
+            if ready and self.dispatching:
+                await self._run_next(ready.popleft(), worker)
+                count += 1
+                if count >= FAIRNESS:
+                    count = 0
+                    await checkpoint()
+                    await checkpoint()
+                continue
+            self._parked = True
+            self._wakeup = anyio.Event()
+            await self._wakeup.wait()
+
+    async def _run_next(self, box: Mailbox, worker: Worker) -> None:
+        delivery = box.queue.popleft()
+        self.queued -= 1
+        self.in_flight += 1
+        box.running += 1
+        box.scheduled = False
+        if box.queue and box.running < self._limits.get(box.agent_id.type, 1):
+            box.scheduled = True
+            self._ready.append(box)
+        worker.in_user = True
+        if not self._keeper_armed:
+            self._keeper_armed = True
+            self._keeper_event.set()
+        try:
+            await self._deliver(delivery)
+        finally:
+            worker.in_user = False
+            self.release(box)
+
+    async def _keep(self) -> None:
+        """Give the active role away when the active worker is suspended inside a handler."""
+        while True:
+            self._keeper_event = anyio.Event()
+            self._keeper_armed = False
+            await self._keeper_event.wait()
+            worker = self._active
+            if worker is not None and worker.in_user:
+                self._spawn_worker()
+
+    async def step(self) -> bool:
+        """Run the next queued delivery in the calling task; False if nothing is queued."""
+        while self._ready:
+            box = self._ready.popleft()
+            if not box.queue:
+                box.scheduled = False
+                continue
+            worker = Worker()
+            self.stepping = True
+            try:
+                await self._run_next(box, worker)
+            finally:
+                self.stepping = False
+            return True
+        return False
+
+    async def run_workers(self, tg: TaskGroup) -> None:
+        """Start the keeper and the first worker in ``tg``."""
+        self._tg = tg
+        self.dispatching = True
+        tg.start_soon(self._keep)
+        self._spawn_worker()
+
+    def workers_stopped(self) -> None:
+        """Forget the workers after their task group ended; wake whoever waits for progress."""
+        for event in (self.idle_event, self.progress_event, self.flight_event):
+            if event is not None:
+                event.set()
+        self.idle_event = self.progress_event = self.flight_event = None
+        self._tg = None
+        self._active = None
+        self._parked = False
+        self.dispatching = False
+        self._resumes.clear()
+        self._wakeup = anyio.Event()
+        self._keeper_event = anyio.Event()
+        self._keeper_armed = False
+
+
+def log_enabled(logger: logging.Logger) -> bool:
+    """Whether INFO records of ``logger`` go anywhere (checked before building an event)."""
+    return logger.isEnabledFor(logging.INFO)
