@@ -1,11 +1,18 @@
-"""Shared fixtures: every async test runs on asyncio and on Trio."""
+"""Shared fixtures: every async test runs on asyncio and on Trio.
+
+Set ``CANTATA_TEST_BACKENDS=trio`` (or ``asyncio``) to run the async tests on one backend.
+"""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+BACKENDS = [b for b in os.environ.get("CANTATA_TEST_BACKENDS", "asyncio,trio").split(",") if b]
 
-@pytest.fixture(params=["asyncio", "trio"])
+
+@pytest.fixture(params=BACKENDS)
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     backend: str = request.param
     return backend

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import inspect
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, final
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, final
 
 from .._agent_id import AgentId
 from .._agent_metadata import AgentMetadata
@@ -36,14 +36,20 @@ class BaseAgent(ABC):
     """
 
     internal_unbound_subscriptions_list: ClassVar[list[UnboundSubscription]] = []
-    internal_extra_handles_types: ClassVar[list[tuple[type[Any], list[MessageSerializer[Any]]]]] = []
+    internal_extra_handles_types: ClassVar[
+        list[tuple[type[Any], list[MessageSerializer[Any]]]]
+    ] = []
     max_concurrency: ClassVar[int] = 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Each class gets its own lists (decorators append to them).
-        cls.internal_unbound_subscriptions_list = list(cls.__dict__.get("internal_unbound_subscriptions_list", []))
-        cls.internal_extra_handles_types = list(cls.__dict__.get("internal_extra_handles_types", []))
+        cls.internal_unbound_subscriptions_list = list(
+            cls.__dict__.get("internal_unbound_subscriptions_list", [])
+        )
+        cls.internal_extra_handles_types = list(
+            cls.__dict__.get("internal_extra_handles_types", [])
+        )
 
     def __init__(self, description: str) -> None:
         if not isinstance(description, str):
@@ -69,7 +75,9 @@ class BaseAgent(ABC):
     def id(self) -> AgentId:
         """The agent id. Raises RuntimeError before the agent is bound to a runtime."""
         if self._id is None:
-            raise RuntimeError("Agent is not bound to an id yet: create it in a factory or register it")
+            raise RuntimeError(
+                "Agent is not bound to an id yet: create it in a factory or register it"
+            )
         return self._id
 
     @property
@@ -136,11 +144,11 @@ class BaseAgent(ABC):
         """Load the agent's state; the default has none and warns."""
         warnings.warn("load_state not implemented", stacklevel=2)
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release resources; the default does nothing."""
 
     @classmethod
-    def _handles_types(cls) -> list[tuple[type[Any], list[MessageSerializer[Any]]]]:
+    def _handles_types(cls) -> list[tuple[builtins.type[Any], list[MessageSerializer[Any]]]]:
         """Message types (with serializers) this class handles or returns."""
         return list(cls.internal_extra_handles_types)
 
@@ -166,10 +174,8 @@ class BaseAgent(ABC):
         if not skip_direct_message_subscription:
             subscriptions.append(TypePrefixSubscription(f"{agent_id.type}:", agent_id.type))
         for subscription in subscriptions:
-            try:
+            with contextlib.suppress(ValueError):  # an equal subscription exists already
                 await runtime.add_subscription(subscription)
-            except ValueError:
-                pass  # an equal subscription exists already
         _add_serializers(runtime, type(self))
         return agent_id
 
@@ -194,7 +200,9 @@ class BaseAgent(ABC):
             for subscription in await _class_subscriptions(cls, agent_type):
                 await runtime.add_subscription(subscription)
         if not skip_direct_message_subscription:
-            await runtime.add_subscription(TypePrefixSubscription(f"{agent_type.type}:", agent_type.type))
+            await runtime.add_subscription(
+                TypePrefixSubscription(f"{agent_type.type}:", agent_type.type)
+            )
         _add_serializers(runtime, cls)
         return agent_type
 
@@ -227,7 +235,8 @@ def subscription_factory(subscription: UnboundSubscription) -> Callable[[C], C]:
 
 
 def handles(
-    type: type[Any], serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]] | None = None
+    type: type[Any],
+    serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]] | None = None,
 ) -> Callable[[C], C]:
     """Class decorator declaring an extra message type (and serializers) a class handles."""
 

@@ -119,7 +119,8 @@ class ClosureAgent(BaseAgent, ClosureContext):
         unknown_type_policy: Literal["error", "warn", "ignore"] = "warn",
         skip_direct_message_subscription: bool = False,
         description: str = "",
-        subscriptions: Callable[[], list[Subscription] | Awaitable[list[Subscription]]] | None = None,
+        subscriptions: Callable[[], list[Subscription] | Awaitable[list[Subscription]]]
+        | None = None,
     ) -> AgentType:
         """Register a closure as agent type ``type``, with optional subscriptions."""
         from .._subscriptions import TypePrefixSubscription
@@ -139,7 +140,9 @@ class ClosureAgent(BaseAgent, ClosureContext):
             for subscription in subs:
                 await runtime.add_subscription(subscription)
         if not skip_direct_message_subscription:
-            await runtime.add_subscription(TypePrefixSubscription(f"{agent_type.type}:", agent_type.type))
+            await runtime.add_subscription(
+                TypePrefixSubscription(f"{agent_type.type}:", agent_type.type)
+            )
         for kind in expected:
             serializers = try_get_known_serializers_for_type(kind) if kind is not _ANY_KEY else []
             if serializers:

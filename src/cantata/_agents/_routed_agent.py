@@ -11,7 +11,17 @@ import logging
 import types
 import typing
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, Union, cast, get_origin, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Protocol,
+    TypeVar,
+    Union,
+    cast,
+    get_origin,
+    overload,
+)
 
 from .._constants import ROOT_LOGGER_NAME
 from .._serialization import MessageSerializer, try_get_known_serializers_for_type
@@ -23,7 +33,7 @@ if TYPE_CHECKING:
 
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 
-AgentT = TypeVar("AgentT", bound=BaseAgent)
+AgentT = TypeVar("AgentT", bound=BaseAgent, contravariant=True)
 ReceivesT = TypeVar("ReceivesT")
 ProducesT = TypeVar("ProducesT", covariant=True)
 
@@ -38,7 +48,9 @@ class MessageHandler(Protocol[AgentT, ReceivesT, ProducesT]):
     is_message_handler: bool
     router: Callable[[ReceivesT, MessageContext], bool]
 
-    async def __call__(self, agent_instance: AgentT, message: ReceivesT, ctx: MessageContext) -> ProducesT: ...
+    async def __call__(
+        self, agent_instance: AgentT, message: ReceivesT, ctx: MessageContext
+    ) -> ProducesT: ...
 
 
 HandlerFunc = Callable[[AgentT, ReceivesT, "MessageContext"], Coroutine[Any, Any, ProducesT]]
@@ -144,7 +156,9 @@ def message_handler(
     *,
     strict: bool = ...,
     match: Callable[[ReceivesT, MessageContext], bool] | None = ...,
-) -> Callable[[HandlerFunc[AgentT, ReceivesT, ProducesT]], MessageHandler[AgentT, ReceivesT, ProducesT]]: ...
+) -> Callable[
+    [HandlerFunc[AgentT, ReceivesT, ProducesT]], MessageHandler[AgentT, ReceivesT, ProducesT]
+]: ...
 
 
 def message_handler(
@@ -163,7 +177,9 @@ def message_handler(
 
 
 @overload
-def event(func: HandlerFunc[AgentT, ReceivesT, None]) -> MessageHandler[AgentT, ReceivesT, None]: ...
+def event(
+    func: HandlerFunc[AgentT, ReceivesT, None],
+) -> MessageHandler[AgentT, ReceivesT, None]: ...
 
 
 @overload
@@ -186,7 +202,9 @@ def event(
 
 
 @overload
-def rpc(func: HandlerFunc[AgentT, ReceivesT, ProducesT]) -> MessageHandler[AgentT, ReceivesT, ProducesT]: ...
+def rpc(
+    func: HandlerFunc[AgentT, ReceivesT, ProducesT],
+) -> MessageHandler[AgentT, ReceivesT, ProducesT]: ...
 
 
 @overload
@@ -195,7 +213,9 @@ def rpc(
     *,
     strict: bool = ...,
     match: Callable[[ReceivesT, MessageContext], bool] | None = ...,
-) -> Callable[[HandlerFunc[AgentT, ReceivesT, ProducesT]], MessageHandler[AgentT, ReceivesT, ProducesT]]: ...
+) -> Callable[
+    [HandlerFunc[AgentT, ReceivesT, ProducesT]], MessageHandler[AgentT, ReceivesT, ProducesT]
+]: ...
 
 
 def rpc(

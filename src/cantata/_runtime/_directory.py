@@ -116,7 +116,9 @@ class AgentDirectory:
         except BaseException as exc:
             creation.error = exc
             if _event_logger.isEnabledFor(logging.INFO):
-                _event_logger.info(AgentConstructionExceptionEvent(agent_id=agent_id, exception=exc))
+                _event_logger.info(
+                    AgentConstructionExceptionEvent(agent_id=agent_id, exception=exc)
+                )
             raise
         else:
             creation.agent = agent

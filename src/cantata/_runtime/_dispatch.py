@@ -228,8 +228,10 @@ class Dispatcher:
 
     # -- replies ---------------------------------------------------------------------------
 
-    def finish(self, reply: Reply, *, value: Any = None, error: BaseException | None = None) -> None:
-        """Settle ``reply`` once and wake its caller (through the ready queue if it holds the baton)."""
+    def finish(
+        self, reply: Reply, *, value: Any = None, error: BaseException | None = None
+    ) -> None:
+        """Settle ``reply`` once; wake its caller (via the resume queue if it holds the baton)."""
         if reply.done:
             return
         reply.done = True

@@ -69,7 +69,9 @@ class Lifecycle:
         session = self._session
         return session is not None and session.stop_requested.is_set()
 
-    async def _serve(self, session: Session, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+    async def _serve(
+        self, session: Session, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         dispatch = self._dispatch
         try:
             async with anyio.create_task_group() as tg:
@@ -187,7 +189,9 @@ class Lifecycle:
         if self._session is None:
             raise RuntimeError("Runtime is not started")
         if _handler_agent_var.get(None) is not None:
-            raise RuntimeError("stop_when_idle() inside a handler would wait for itself; use stop()")
+            raise RuntimeError(
+                "stop_when_idle() inside a handler would wait for itself; use stop()"
+            )
         dispatch = self._dispatch
         while dispatch.outstanding and self._session is not None and not self._stopping:
             event = dispatch.idle_event

@@ -22,7 +22,17 @@ class Reply:
     at an arbitrary point.
     """
 
-    __slots__ = ("abandoned", "baton", "delivery", "done", "error", "event", "scope", "value", "worker")
+    __slots__ = (
+        "abandoned",
+        "baton",
+        "delivery",
+        "done",
+        "error",
+        "event",
+        "scope",
+        "value",
+        "worker",
+    )
 
     def __init__(self) -> None:
         self.event = anyio.Event()

@@ -48,6 +48,8 @@ T = TypeVar("T", bound="Agent")
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _copy_context = contextvars.copy_context
+_DROPPED = object()
+_ANY_AGENT: Any = object
 
 
 class _RuntimeDispatcher(Dispatcher):
@@ -149,7 +151,10 @@ class SingleThreadedAgentRuntime(Lifecycle):
             Exception: whatever the handler raised (the same object).
         """
         directory = self._directory
-        if recipient.type not in directory.factories and recipient.type not in directory.instance_types:
+        if (
+            recipient.type not in directory.factories
+            and recipient.type not in directory.instance_types
+        ):
             raise UnknownAgentTypeError(recipient.type)
         supplied = cancellation_token is not None
         if cancellation_token is None:
@@ -159,7 +164,9 @@ class SingleThreadedAgentRuntime(Lifecycle):
         if message_id is None:
             message_id = self._id_prefix + str(next(self._id_counter))
         if self._interventions:
-            message = await self._intervene_send(message, recipient, sender, cancellation_token, message_id)
+            message = await self._intervene_send(
+                message, recipient, sender, cancellation_token, message_id
+            )
         if _event_logger.isEnabledFor(logging.INFO):
             _event_logger.info(
                 MessageEvent(
@@ -171,12 +178,22 @@ class SingleThreadedAgentRuntime(Lifecycle):
                 )
             )
         if self._stopping:
-            raise RuntimeStoppedError(recipient, f"runtime is stopping; message to {recipient} not sent")
+            raise RuntimeStoppedError(
+                recipient, f"runtime is stopping; message to {recipient} not sent"
+            )
         dispatch = self._dispatch
         if dispatch.can_run_inline(recipient):
             box = dispatch.claim(recipient)
             delivery = Delivery(
-                message, recipient, sender, None, cancellation_token, supplied, message_id, None, None
+                message,
+                recipient,
+                sender,
+                None,
+                cancellation_token,
+                supplied,
+                message_id,
+                None,
+                None,
             )
             try:
                 result = await dispatch.invoke(delivery, True)
@@ -190,7 +207,15 @@ class SingleThreadedAgentRuntime(Lifecycle):
                 dispatch.release(box)
         reply = Reply()
         delivery = Delivery(
-            message, recipient, sender, None, cancellation_token, supplied, message_id, _copy_context(), reply
+            message,
+            recipient,
+            sender,
+            None,
+            cancellation_token,
+            supplied,
+            message_id,
+            _copy_context(),
+            reply,
         )
         reply.delivery = delivery
         dispatch.enqueue(delivery)
@@ -272,7 +297,9 @@ class SingleThreadedAgentRuntime(Lifecycle):
             out = await handler.on_send(message, message_context=ctx, recipient=recipient)
             if out is DropMessage or isinstance(out, DropMessage):
                 self._log_dropped(message, sender, recipient, MessageKind.DIRECT)
-                raise MessageDroppedException(f"message to {recipient} dropped by {type(handler).__name__}")
+                raise MessageDroppedException(
+                    f"message to {recipient} dropped by {type(handler).__name__}"
+                )
             if out is not None:
                 message = out
         return message
@@ -289,7 +316,9 @@ class SingleThreadedAgentRuntime(Lifecycle):
 
     async def _intervene_response(self, delivery: Delivery, result: Any) -> Any:
         for handler in self._interventions:
-            out = await handler.on_response(result, sender=delivery.recipient, recipient=delivery.sender)
+            out = await handler.on_response(
+                result, sender=delivery.recipient, recipient=delivery.sender
+            )
             if out is DropMessage or isinstance(out, DropMessage):
                 self._log_dropped(result, delivery.recipient, delivery.sender, MessageKind.RESPOND)
                 raise MessageDroppedException(f"response from {delivery.recipient} dropped")
@@ -300,7 +329,9 @@ class SingleThreadedAgentRuntime(Lifecycle):
     def _log_dropped(self, message: Any, sender: Any, receiver: Any, kind: MessageKind) -> None:
         if _event_logger.isEnabledFor(logging.INFO):
             _event_logger.info(
-                MessageDroppedEvent(payload=_payload_text(message), sender=sender, receiver=receiver, kind=kind)
+                MessageDroppedEvent(
+                    payload=_payload_text(message), sender=sender, receiver=receiver, kind=kind
+                )
             )
 
     def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
@@ -315,7 +346,9 @@ class SingleThreadedAgentRuntime(Lifecycle):
                 )
             )
         if delivery.reply is None and delivery.topic_id is not None:
-            _logger.error("Error processing publish message for %s", delivery.recipient, exc_info=exc)
+            _logger.error(
+                "Error processing publish message for %s", delivery.recipient, exc_info=exc
+            )
             if not self._ignore_unhandled:
                 self._unhandled.append(exc)
 
@@ -350,7 +383,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
         await agent_instance.bind_id_and_runtime(agent_id, self)
         return agent_id
 
-    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = cast(Any, object)) -> T:
+    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = _ANY_AGENT) -> T:
         """Return the agent object for ``id`` (created if needed).
 
         Raises:
@@ -366,7 +399,9 @@ class SingleThreadedAgentRuntime(Lifecycle):
     async def get(self, id_or_type: AgentId, /, *, lazy: bool = ...) -> AgentId: ...
 
     @overload
-    async def get(self, id_or_type: AgentType | str, /, key: str = ..., *, lazy: bool = ...) -> AgentId: ...
+    async def get(
+        self, id_or_type: AgentType | str, /, key: str = ..., *, lazy: bool = ...
+    ) -> AgentId: ...
 
     async def get(
         self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
@@ -400,7 +435,10 @@ class SingleThreadedAgentRuntime(Lifecycle):
 
     async def save_state(self) -> Mapping[str, Any]:
         """Return ``{"type/key": state}`` for every instantiated agent."""
-        return {str(agent_id): dict(await agent.save_state()) for agent_id, agent in list(self._directory.agents.items())}
+        return {
+            str(agent_id): dict(await agent.save_state())
+            for agent_id, agent in list(self._directory.agents.items())
+        }
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Load states saved by :meth:`save_state`; entries of unregistered types are skipped."""
@@ -458,6 +496,3 @@ class SingleThreadedAgentRuntime(Lifecycle):
 
     async def __aenter__(self) -> SingleThreadedAgentRuntime:
         return cast(SingleThreadedAgentRuntime, await super().__aenter__())
-
-
-_DROPPED = object()
