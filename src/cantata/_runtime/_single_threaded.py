@@ -15,24 +15,23 @@ from .._agent_metadata import AgentMetadata
 from .._agent_type import AgentType
 from .._cancellation_token import CancellationToken
 from .._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
-from .._intervention import DropMessage, InterventionHandler
+from .._intervention import InterventionHandler
 from .._message_context import MessageContext
 from .._serialization import MessageSerializer, SerializationRegistry, _payload_text
 from ..exceptions import (
     MessageCancelledError,
-    MessageDroppedException,
     RuntimeStoppedError,
     UnknownAgentTypeError,
 )
 from ..logging import (
     DeliveryStage,
-    MessageDroppedEvent,
     MessageEvent,
     MessageHandlerExceptionEvent,
     MessageKind,
 )
 from ._directory import AgentDirectory
 from ._dispatch import Dispatcher
+from ._interventions import DROPPED, intervene_publish, intervene_response, intervene_send
 from ._lifecycle import Lifecycle
 from ._records import Delivery, Reply
 from ._subscription_index import SubscriptionIndex
@@ -48,7 +47,6 @@ T = TypeVar("T", bound="Agent")
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _copy_context = contextvars.copy_context
-_DROPPED = object()
 _ANY_AGENT: Any = object
 
 
@@ -61,7 +59,7 @@ class _RuntimeDispatcher(Dispatcher):
 
     async def _respond(self, delivery: Delivery, result: Any) -> Any:
         if self._runtime._interventions:
-            return await self._runtime._intervene_response(delivery, result)
+            return await intervene_response(self._runtime._interventions, delivery, result)
         return result
 
     def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
@@ -164,8 +162,8 @@ class SingleThreadedAgentRuntime(Lifecycle):
         if message_id is None:
             message_id = self._id_prefix + str(next(self._id_counter))
         if self._interventions:
-            message = await self._intervene_send(
-                message, recipient, sender, cancellation_token, message_id
+            message = await intervene_send(
+                self._interventions, message, recipient, sender, cancellation_token, message_id
             )
         if _event_logger.isEnabledFor(logging.INFO):
             _event_logger.info(
@@ -198,7 +196,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
             try:
                 result = await dispatch.invoke(delivery, True)
                 if self._interventions:
-                    result = await self._intervene_response(delivery, result)
+                    result = await intervene_response(self._interventions, delivery, result)
                 return result
             except BaseException as exc:
                 self._handler_failed(delivery, exc)
@@ -251,8 +249,8 @@ class SingleThreadedAgentRuntime(Lifecycle):
             message_id = self._id_prefix + str(next(self._id_counter))
         if self._interventions:
             ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
-            message = await self._intervene_publish(message, ctx)
-            if message is _DROPPED:
+            message = await intervene_publish(self._interventions, message, ctx)
+            if message is DROPPED:
                 return
         if _event_logger.isEnabledFor(logging.INFO):
             _event_logger.info(
@@ -283,56 +281,6 @@ class SingleThreadedAgentRuntime(Lifecycle):
             )
 
     # -- interventions and errors ----------------------------------------------------------
-
-    async def _intervene_send(
-        self,
-        message: Any,
-        recipient: AgentId,
-        sender: AgentId | None,
-        token: CancellationToken,
-        message_id: str,
-    ) -> Any:
-        ctx = MessageContext(sender, None, True, token, message_id)
-        for handler in self._interventions:
-            out = await handler.on_send(message, message_context=ctx, recipient=recipient)
-            if out is DropMessage or isinstance(out, DropMessage):
-                self._log_dropped(message, sender, recipient, MessageKind.DIRECT)
-                raise MessageDroppedException(
-                    f"message to {recipient} dropped by {type(handler).__name__}"
-                )
-            if out is not None:
-                message = out
-        return message
-
-    async def _intervene_publish(self, message: Any, ctx: MessageContext) -> Any:
-        for handler in self._interventions:
-            out = await handler.on_publish(message, message_context=ctx)
-            if out is DropMessage or isinstance(out, DropMessage):
-                self._log_dropped(message, ctx.sender, ctx.topic_id, MessageKind.PUBLISH)
-                return _DROPPED
-            if out is not None:
-                message = out
-        return message
-
-    async def _intervene_response(self, delivery: Delivery, result: Any) -> Any:
-        for handler in self._interventions:
-            out = await handler.on_response(
-                result, sender=delivery.recipient, recipient=delivery.sender
-            )
-            if out is DropMessage or isinstance(out, DropMessage):
-                self._log_dropped(result, delivery.recipient, delivery.sender, MessageKind.RESPOND)
-                raise MessageDroppedException(f"response from {delivery.recipient} dropped")
-            if out is not None:
-                result = out
-        return result
-
-    def _log_dropped(self, message: Any, sender: Any, receiver: Any, kind: MessageKind) -> None:
-        if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
-                MessageDroppedEvent(
-                    payload=_payload_text(message), sender=sender, receiver=receiver, kind=kind
-                )
-            )
 
     def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
         if isinstance(exc, MessageCancelledError) or not isinstance(exc, Exception):
