@@ -35,7 +35,9 @@ from anyio.lowlevel import checkpoint
 from .._contexts import _handler_agent_var
 from .._message_context import MessageContext
 from ..exceptions import MessageCancelledError, RuntimeStoppedError
+from ..logging import DeliveryStage, MessageKind
 from ._chain import chain_var
+from ._events import events_enabled, log_message
 from ._in_context import RunInContext
 from ._records import Delivery, Mailbox, Reply, Worker
 from ._trace import DeliveryRecord, TraceHook
@@ -175,6 +177,14 @@ class Dispatcher:
             )
             for hook in self.trace_hooks:
                 hook(record)
+        if events_enabled():
+            log_message(
+                delivery.message,
+                delivery.sender,
+                recipient,
+                MessageKind.DIRECT if is_rpc else MessageKind.PUBLISH,
+                DeliveryStage.DELIVER,
+            )
         agent_token = _handler_agent_var.set(recipient)
         chain_token = chain_var.set((*chain_var.get(), recipient) if is_rpc else (recipient,))
         try:
@@ -212,11 +222,13 @@ class Dispatcher:
                 result = await coro
             if reply is not None:
                 result = await self._respond(delivery, result)
-        except anyio.get_cancelled_exc_class():
-            if reply is not None:
-                self.finish(reply, error=RuntimeStoppedError(delivery.recipient))
-            raise
         except BaseException as exc:
+            if isinstance(exc, anyio.get_cancelled_exc_class()) and not isinstance(
+                exc, MessageCancelledError
+            ):  # the worker itself is cancelled (the runtime stops with cancel_in_flight)
+                if reply is not None:
+                    self.finish(reply, error=RuntimeStoppedError(delivery.recipient))
+                raise
             self._handler_failed(delivery, exc)
             if reply is not None:
                 self.finish(reply, error=exc)

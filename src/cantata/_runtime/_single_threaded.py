@@ -25,12 +25,12 @@ from ..exceptions import (
 )
 from ..logging import (
     DeliveryStage,
-    MessageEvent,
     MessageHandlerExceptionEvent,
     MessageKind,
 )
 from ._directory import AgentDirectory
 from ._dispatch import Dispatcher
+from ._events import event_logger, events_enabled, log_message
 from ._interventions import DROPPED, intervene_publish, intervene_response, intervene_send
 from ._lifecycle import Lifecycle
 from ._records import Delivery, Reply
@@ -58,9 +58,7 @@ class _RuntimeDispatcher(Dispatcher):
         self._runtime = runtime
 
     async def _respond(self, delivery: Delivery, result: Any) -> Any:
-        if self._runtime._interventions:
-            return await intervene_response(self._runtime._interventions, delivery, result)
-        return result
+        return await self._runtime._respond(delivery, result)
 
     def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
         self._runtime._handler_failed(delivery, exc)
@@ -165,16 +163,8 @@ class SingleThreadedAgentRuntime(Lifecycle):
             message = await intervene_send(
                 self._interventions, message, recipient, sender, cancellation_token, message_id
             )
-        if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
-                MessageEvent(
-                    payload=_payload_text(message),
-                    sender=sender,
-                    receiver=recipient,
-                    kind=MessageKind.DIRECT,
-                    delivery_stage=DeliveryStage.SEND,
-                )
-            )
+        if events_enabled():
+            log_message(message, sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
         if self._stopping:
             raise RuntimeStoppedError(
                 recipient, f"runtime is stopping; message to {recipient} not sent"
@@ -194,10 +184,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
                 None,
             )
             try:
-                result = await dispatch.invoke(delivery, True)
-                if self._interventions:
-                    result = await intervene_response(self._interventions, delivery, result)
-                return result
+                return await self._respond(delivery, await dispatch.invoke(delivery, True))
             except BaseException as exc:
                 self._handler_failed(delivery, exc)
                 raise
@@ -252,16 +239,8 @@ class SingleThreadedAgentRuntime(Lifecycle):
             message = await intervene_publish(self._interventions, message, ctx)
             if message is DROPPED:
                 return
-        if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
-                MessageEvent(
-                    payload=_payload_text(message),
-                    sender=sender,
-                    receiver=topic_id,
-                    kind=MessageKind.PUBLISH,
-                    delivery_stage=DeliveryStage.SEND,
-                )
-            )
+        if events_enabled():
+            log_message(message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
         enqueue = self._dispatch.enqueue
         for recipient in self._subscriptions.recipients(topic_id):
             if recipient == sender:
@@ -282,11 +261,21 @@ class SingleThreadedAgentRuntime(Lifecycle):
 
     # -- interventions and errors ----------------------------------------------------------
 
+    async def _respond(self, delivery: Delivery, result: Any) -> Any:
+        """Apply response interventions to an RPC result and log the response."""
+        if self._interventions:
+            result = await intervene_response(self._interventions, delivery, result)
+        if events_enabled():
+            log_message(
+                result, delivery.recipient, delivery.sender, MessageKind.RESPOND, DeliveryStage.SEND
+            )
+        return result
+
     def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
         if isinstance(exc, MessageCancelledError) or not isinstance(exc, Exception):
             return
-        if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
+        if events_enabled():
+            event_logger.info(
                 MessageHandlerExceptionEvent(
                     payload=_payload_text(delivery.message),
                     handling_agent=delivery.recipient,
