@@ -21,7 +21,13 @@ import sys
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 
-from cantata import AgentId, MessageContext, RoutedAgent, SingleThreadedAgentRuntime, message_handler
+from cantata import (
+    AgentId,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    message_handler,
+)
 
 # -- Implementing an Agent -----------------------------------------------------------------
 
@@ -71,10 +77,14 @@ async def run_structured() -> list[str]:
     with redirect_stdout(_Tee()) as printed:
         async with SingleThreadedAgentRuntime() as runtime:
             print(await MyAgent.register(runtime, "my_agent", lambda: MyAgent()))
-            await runtime.send_message(MyMessageType("Hello, World!"), AgentId("my_agent", "default"))
+            await runtime.send_message(
+                MyMessageType("Hello, World!"), AgentId("my_agent", "default")
+            )
         # Leaving the block stops the runtime. It can run again in another block.
         async with runtime:
-            await runtime.send_message(MyMessageType("Hello again!"), AgentId("my_agent", "default"))
+            await runtime.send_message(
+                MyMessageType("Hello again!"), AgentId("my_agent", "default")
+            )
             await runtime.stop_when_idle()
         await runtime.close()
     return printed.getvalue().splitlines()

@@ -30,7 +30,8 @@ class _Creation:
     __slots__ = ("agent", "done", "error")
 
     def __init__(self) -> None:
-        self.done = anyio.Event()
+        self.done: anyio.Event | None = None  # made by the first waiter, if any
+        self.finished = False
         self.agent: Agent | None = None
         self.error: BaseException | None = None
 
@@ -98,7 +99,10 @@ class AgentDirectory:
             return agent
         pending = self._creating.get(agent_id)
         if pending is not None:
-            await pending.done.wait()
+            if not pending.finished:
+                if pending.done is None:
+                    pending.done = anyio.Event()
+                await pending.done.wait()
             if pending.error is not None:
                 raise pending.error
             assert pending.agent is not None
@@ -126,7 +130,9 @@ class AgentDirectory:
             return agent
         finally:
             del self._creating[agent_id]
-            creation.done.set()
+            creation.finished = True
+            if creation.done is not None:
+                creation.done.set()
 
     async def _create(self, agent_id: AgentId, factory: Factory) -> Agent:
         with AgentInstantiationContext.populate_context((self._runtime, agent_id)):
