@@ -27,7 +27,7 @@ Factory = Callable[[], "Agent | Awaitable[Agent]"]
 class _Creation:
     """An agent being created: later askers wait for the first creation to finish."""
 
-    __slots__ = ("agent", "done", "error")
+    __slots__ = ("agent", "done", "error", "finished")
 
     def __init__(self) -> None:
         self.done: anyio.Event | None = None  # made by the first waiter, if any
