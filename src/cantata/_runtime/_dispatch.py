@@ -90,7 +90,7 @@ class Dispatcher:
         """Mark ``recipient`` busy with one more running delivery (inline path)."""
         box = self._boxes.get(recipient)
         if box is None:
-            box = self._boxes[recipient] = Mailbox(recipient)
+            box = self._boxes[recipient] = Mailbox(recipient, self._limits.get(recipient.type, 1))
         box.running += 1
         self.outstanding += 1
         self.in_flight += 1
@@ -101,7 +101,7 @@ class Dispatcher:
         box.running -= 1
         self.in_flight -= 1
         if box.queue:
-            if not box.scheduled and box.running < self._limits.get(box.agent_id.type, 1):
+            if not box.scheduled and box.running < box.limit:
                 box.scheduled = True
                 self._ready.append(box)
                 if self._parked:
@@ -131,18 +131,18 @@ class Dispatcher:
             return True
         if recipient in chain_var.get():
             return True  # re-entrant call of one RPC chain: A -> B -> A
-        return not box.queue and box.running < self._limits.get(recipient.type, 1)
+        return not box.queue and box.running < box.limit
 
     def enqueue(self, delivery: Delivery) -> None:
         """Put ``delivery`` in its recipient's mailbox (never suspends)."""
         recipient = delivery.recipient
         box = self._boxes.get(recipient)
         if box is None:
-            box = self._boxes[recipient] = Mailbox(recipient)
+            box = self._boxes[recipient] = Mailbox(recipient, self._limits.get(recipient.type, 1))
         box.queue.append(delivery)
         self.queued += 1
         self.outstanding += 1
-        if not box.scheduled and box.running < self._limits.get(recipient.type, 1):
+        if not box.scheduled and box.running < box.limit:
             box.scheduled = True
             self._ready.append(box)
             if self._parked:
@@ -338,7 +338,7 @@ class Dispatcher:
         self.in_flight += 1
         box.running += 1
         box.scheduled = False
-        if box.queue and box.running < self._limits.get(box.agent_id.type, 1):
+        if box.queue and box.running < box.limit:
             box.scheduled = True
             self._ready.append(box)
         worker.in_user = True

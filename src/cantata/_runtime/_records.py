@@ -87,10 +87,11 @@ class Delivery:
 class Mailbox:
     """Deliveries waiting for one busy agent; exists only while the agent is busy."""
 
-    __slots__ = ("agent_id", "queue", "running", "scheduled")
+    __slots__ = ("agent_id", "limit", "queue", "running", "scheduled")
 
-    def __init__(self, agent_id: AgentId) -> None:
+    def __init__(self, agent_id: AgentId, limit: int) -> None:
         self.agent_id = agent_id
+        self.limit = limit  # deliveries that may run at once (the class's max_concurrency)
         self.queue: deque[Delivery] = deque()
         self.running = 0
         self.scheduled = False

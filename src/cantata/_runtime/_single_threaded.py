@@ -243,7 +243,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
             log_message(message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
         enqueue = self._dispatch.enqueue
         for recipient in self._subscriptions.recipients(topic_id):
-            if recipient == sender:
+            if sender is not None and recipient == sender:
                 continue
             enqueue(
                 Delivery(

@@ -33,6 +33,7 @@ class SubscriptionIndex:
         self._prefix: dict[str, list[TypePrefixSubscription]] = {}
         self._other: list[Subscription] = []
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._recipients: dict[tuple[str, str], list[AgentId]] = {}
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -52,6 +53,7 @@ class SubscriptionIndex:
         else:
             self._other.append(subscription)
         self._cache.clear()
+        self._recipients.clear()
 
     def remove(self, id: str) -> Subscription:
         """Remove the subscription ``id``. Raises SubscriptionNotFoundError if absent."""
@@ -65,6 +67,7 @@ class SubscriptionIndex:
         else:
             self._other = [s for s in self._other if s.id != id]
         self._cache.clear()
+        self._recipients.clear()
         return subscription
 
     def _has_equal(self, subscription: Subscription) -> bool:
@@ -91,19 +94,33 @@ class SubscriptionIndex:
         found = tuple(types)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
+        self._recipients.clear()
         self._cache[topic_type] = found
         return found
 
     def recipients(self, topic_id: TopicId) -> list[AgentId]:
-        """Agents subscribed to ``topic_id``, each once, in a deterministic order."""
+        """Agents subscribed to ``topic_id``, each once, in a deterministic order.
+
+        Do not mutate the returned list: for the built-in subscription kinds it is cached
+        (per topic type and source) until the subscriptions change.
+        """
         source = topic_id.source
+        key = (topic_id.type, source)
+        if not self._other:
+            cached = self._recipients.get(key)
+            if cached is not None:
+                return cached
         result = [_agent_id_unchecked(t, source) for t in self._agent_types(topic_id.type)]
-        if self._other:
-            seen = set(result)
-            for sub in self._other:
-                if sub.is_match(topic_id):
-                    agent_id = sub.map_to_agent(topic_id)
-                    if agent_id not in seen:
-                        seen.add(agent_id)
-                        result.append(agent_id)
+        if not self._other:
+            if len(self._recipients) >= _CACHE_LIMIT:
+                self._recipients.clear()
+            self._recipients[key] = result
+            return result
+        seen = set(result)
+        for sub in self._other:
+            if sub.is_match(topic_id):
+                agent_id = sub.map_to_agent(topic_id)
+                if agent_id not in seen:
+                    seen.add(agent_id)
+                    result.append(agent_id)
         return result
