@@ -21,6 +21,8 @@ from ._contexts import (
     MessageHandlerContext,
     SubscriptionInstantiationContext,
 )
+from ._function_call import FunctionCall
+from ._image import Image
 from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
 from ._message_context import MessageContext
 from ._runtime._protocol import AgentRuntime
@@ -71,6 +73,8 @@ __all__ = [
     "DefaultTopicId",
     "DeliveryRecord",
     "DropMessage",
+    "FunctionCall",
+    "Image",
     "InterventionHandler",
     "MessageContext",
     "MessageHandlerContext",

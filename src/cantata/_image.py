@@ -56,6 +56,8 @@ def _import_pil_image() -> ModuleType:
 
 
 def _check_mime_type(mime_type: str) -> str:
+    """Return *mime_type* lower-cased; ValueError unless it is ``image/<subtype>``."""
+    mime_type = mime_type.strip().lower()
     if not mime_type.startswith("image/") or len(mime_type) <= len("image/"):
         raise ValueError(f"Not an image MIME type: {mime_type!r}")
     return mime_type
@@ -93,7 +95,6 @@ class Image:
         ValueError: *image* is empty bytes, *mime_type* is not an ``image/...``
             type, or it is ``None`` and the format is not recognised.
         TypeError: *image* is neither bytes nor a Pillow image.
-        ImportError: *image* is not bytes and Pillow is not installed.
     """
 
     __slots__ = ("_data", "_mime_type")
@@ -107,7 +108,11 @@ class Image:
         if isinstance(image, (bytes, bytearray, memoryview)):
             data = bytes(image)
         else:
-            data = _encode_pil(image)
+            try:
+                data = _encode_pil(image)
+            except ImportError:
+                # Without Pillow no object can be a Pillow image.
+                raise TypeError(_not_an_image(image)) from None
             mime_type = "image/png"
         if not data:
             raise ValueError("Image data is empty")
@@ -144,11 +149,10 @@ class Image:
                 "Invalid image URI: only base64 data URIs (data:image/...) are supported"
             )
         header, sep, payload = uri[len("data:") :].partition(",")
-        params = header.split(";")
+        params = [param.strip().lower() for param in header.split(";")]
         if not sep or "base64" not in params[1:]:
             raise ValueError("Invalid image URI: expected data:<mime type>;base64,<data>")
-        mime_type = params[0].strip().lower()
-        return cls(_b64decode(payload), _check_mime_type(mime_type))
+        return cls(_b64decode(payload), _check_mime_type(params[0]))
 
     @classmethod
     def from_base64(cls, base64_str: str, *, mime_type: str | None = None) -> Image:
@@ -285,7 +289,11 @@ def _encode_pil(pil_image: Any) -> bytes:
     """Encode a Pillow image as PNG bytes."""
     pil_module = _import_pil_image()
     if not isinstance(pil_image, pil_module.Image):
-        raise TypeError(f"Expected bytes or a PIL.Image.Image, got {type(pil_image).__name__}")
+        raise TypeError(_not_an_image(pil_image))
     buffer = io.BytesIO()
     pil_image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _not_an_image(value: object) -> str:
+    return f"Expected image bytes or a PIL.Image.Image, got {type(value).__name__}"

@@ -231,8 +231,9 @@ def rpc(
 class RoutedAgent(BaseAgent):
     """An agent that routes each message to the decorated handler for its type.
 
-    Messages with no handler go to :meth:`on_unhandled_message`, which raises
-    :class:`CantHandleException` for an RPC (the caller learns at once) and logs a publish.
+    Messages with no matching handler go to :meth:`on_unhandled_message`, which logs them at
+    INFO and returns ``None`` (an RPC caller receives ``None``), as in autogen-core; override
+    it to raise :class:`CantHandleException` instead.
     """
 
     _handler_table: ClassVar[dict[type[Any], tuple[Any, ...]]] = {}
@@ -265,11 +266,8 @@ class RoutedAgent(BaseAgent):
         return await self.on_unhandled_message(message, ctx)
 
     async def on_unhandled_message(self, message: Any, ctx: MessageContext) -> Any:
-        """Called when no handler matches. Raises for RPCs, logs for publishes."""
-        text = f"{type(self).__name__} has no handler for {type(message).__name__}"
-        if ctx.is_rpc:
-            raise CantHandleException(text)
-        _logger.info("Unhandled message: %s", text)
+        """Called when no handler matches: logs ``Unhandled message`` at INFO, returns None."""
+        _logger.info("Unhandled message: %s has no handler for %r", type(self).__name__, message)
         return None
 
     @classmethod

@@ -24,7 +24,6 @@ How deliveries run
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -265,6 +264,8 @@ class Dispatcher:
             self._spawn_worker()
         try:
             await reply.event.wait()
+            if reply.baton:
+                await _let_woken_tasks_run()
         except BaseException:
             reply.abandoned = True
             if not reply.done:
@@ -272,6 +273,9 @@ class Dispatcher:
                 if reply.scope is not None:
                     reply.scope.cancel()  # the handler runs: cancel it with its caller
             raise
+        finally:
+            if reply.baton and reply.worker is not None:
+                reply.worker.resuming = False
         if reply.error is not None:
             raise reply.error
         return reply.value
@@ -309,6 +313,7 @@ class Dispatcher:
 
     async def _work(self, worker: Worker) -> None:
         worker.task_id = anyio.get_current_task().id
+        await _let_woken_tasks_run()
         ready = self._ready
         resumes = self._resumes
         count = 0
@@ -317,7 +322,10 @@ class Dispatcher:
                 reply = resumes.popleft()
                 if reply.abandoned:
                     continue
-                self._active = reply.worker  # hand the role back to the waiting handler
+                waiter = reply.worker
+                assert waiter is not None
+                waiter.resuming = True  # runnable but not yet running: not for the keeper
+                self._active = waiter  # hand the role back to the waiting handler
                 reply.event.set()
                 return
             if ready and self.dispatching:
@@ -325,8 +333,7 @@ class Dispatcher:
                 count += 1
                 if count >= FAIRNESS:
                     count = 0
-                    await checkpoint()
-                    await checkpoint()
+                    await _let_woken_tasks_run()
                 continue
             self._parked = True
             self._wakeup = anyio.Event()
@@ -358,7 +365,7 @@ class Dispatcher:
             self._keeper_armed = False
             await self._keeper_event.wait()
             worker = self._active
-            if worker is not None and worker.in_user:
+            if worker is not None and worker.in_user and not worker.resuming:
                 self._spawn_worker()
 
     async def step(self) -> bool:
@@ -400,6 +407,14 @@ class Dispatcher:
         self._keeper_armed = False
 
 
-def log_enabled(logger: logging.Logger) -> bool:
-    """Whether INFO records of ``logger`` go anywhere (checked before building an event)."""
-    return logger.isEnabledFor(logging.INFO)
+async def _let_woken_tasks_run() -> None:
+    """Yield so that every task made runnable so far runs one step first.
+
+    Two checkpoints: Trio runs the tasks of a batch in random order, so after one checkpoint
+    another woken task may still be behind us in the same batch; after the second, it ran.
+    The runtime yields only at points its own state decides (hand-overs, every
+    ``FAIRNESS`` deliveries, when idle), so where an outside task acts again is
+    deterministic.
+    """
+    await checkpoint()
+    await checkpoint()

@@ -4,8 +4,9 @@ Both forms run the same session: a task group holding the dispatcher's keeper an
 
 * ``async with runtime:`` runs the session in a task group owned by the block. Leaving the
   block normally stops the runtime gracefully (as :meth:`stop` does); leaving it by an
-  exception stops it with ``cancel_in_flight=True``. Either way, when the block has exited
-  no task of the runtime is left running. Errors of publish handlers collected under
+  exception stops it with ``cancel_in_flight=True`` and re-raises that exception unchanged
+  (not wrapped in an ``ExceptionGroup``). Either way, when the block has exited no task of
+  the runtime is left running. Errors of publish handlers collected under
   ``ignore_unhandled_exceptions=False`` are raised at a normal exit.
 * ``runtime.start()`` (asyncio only) runs the session in a background task; ``stop()``,
   ``stop_when_idle()``, ``stop_when()`` and ``close()`` end it, and ``start()`` may be
@@ -141,12 +142,14 @@ class Lifecycle:
         if session is not None:
             self._request_stop(session, cancel=exc is not None)
         try:
-            suppress = await outer.__aexit__(exc_type, exc, tb)
+            # The block's own exception is not handed to the task group, so it propagates
+            # as it was raised (not wrapped in an ExceptionGroup).
+            await outer.__aexit__(None, None, None)
         finally:
             self._outer = None
         if exc is None:
             self._raise_unhandled()
-        return suppress
+        return None
 
     def _request_stop(self, session: Session, *, cancel: bool) -> None:
         if not session.stop_requested.is_set():

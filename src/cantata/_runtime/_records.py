@@ -100,8 +100,9 @@ class Mailbox:
 class Worker:
     """A task of the runtime that dispatches deliveries while it is the active one."""
 
-    __slots__ = ("in_user", "task_id")
+    __slots__ = ("in_user", "resuming", "task_id")
 
     def __init__(self) -> None:
-        self.in_user = False
+        self.in_user = False  # inside a delivery's handler
+        self.resuming = False  # handed the active role back, has not run yet
         self.task_id = -1

@@ -1,11 +1,9 @@
 """What a model can do: :class:`ModelFamily`, :class:`ModelInfo` and its validation."""
 
-from __future__ import annotations
-
 import warnings
-from typing import Any, Literal, Required, TypeAlias, TypedDict
+from typing import Any, Literal, Required, TypeAlias
 
-from typing_extensions import deprecated
+from typing_extensions import TypedDict, deprecated
 
 __all__ = ["ModelCapabilities", "ModelFamily", "ModelInfo", "validate_model_info"]
 
@@ -96,7 +94,7 @@ class ModelFamily:
     ]
     """Every family named by a constant of this class, as a ``Literal`` type."""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> ModelFamily:
+    def __new__(cls, *args: Any, **kwargs: Any) -> "ModelFamily":
         """Always raises :class:`TypeError`: this is a namespace, not a type of object."""
         raise TypeError(f"{cls.__name__} is a namespace class and cannot be instantiated.")
 
@@ -185,7 +183,11 @@ _MISTRAL = frozenset(
 
 @deprecated("Use ModelInfo instead of ModelCapabilities.")
 class ModelCapabilities(TypedDict, total=False):
-    """Deprecated: the capability flags of a model; use :class:`ModelInfo`."""
+    """Deprecated: the capability flags of a model; use :class:`ModelInfo`.
+
+    Marked with :func:`typing_extensions.deprecated`, so type checkers flag its use;
+    at run time it is a plain dictionary type and emits no warning.
+    """
 
     vision: Required[bool]
     function_calling: Required[bool]
@@ -196,6 +198,7 @@ class ModelInfo(TypedDict, total=False):
     """What a model supports; returned by ``ChatCompletionClient.model_info``.
 
     A plain dictionary at run time. :func:`validate_model_info` checks the keys.
+    Defined with :class:`typing_extensions.TypedDict`, so pydantic can validate it.
     """
 
     vision: Required[bool]

@@ -1,0 +1,361 @@
+"""The examples in ``examples/`` print the user guide's output, in both runtime forms.
+
+For every example:
+
+* ``python examples/<name>.py`` (the guide's ``runtime.start()`` form, asyncio) exits with 0
+  and prints the expected lines;
+* ``run_structured()`` (the ``async with`` form) returns the same lines on asyncio and Trio;
+* ``run_structured()`` returns the same lines when run twice.
+
+The expected lines are the outputs the guide shows under its code blocks, with two
+differences: agent ids print as ``type/key`` (the guide's cookbook output was recorded with
+an older autogen-core that printed ``type:key``), and examples that run several snippets print
+a ``# <heading>`` line before each one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol, cast
+
+import pytest
+
+from cantata.models import SystemMessage, UserMessage
+from cantata.models.replay import ReplayChatCompletionClient
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+SCRIPT_TIMEOUT = 60.0
+
+
+class Example(Protocol):
+    async def run_structured(self) -> list[str]: ...
+
+
+@functools.cache
+def load(name: str) -> ModuleType:
+    """Import ``examples/<name>.py`` (once) without putting ``examples/`` on ``sys.path``."""
+    module_name = f"cantata_example_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES_DIR / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+def example(name: str) -> Example:
+    return cast(Example, load(name))
+
+
+def run_script(name: str) -> list[str]:
+    """Run ``python examples/<name>.py`` and return its stdout lines."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
+    env["PYTHONIOENCODING"] = "utf-8"
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES_DIR / f"{name}.py")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=SCRIPT_TIMEOUT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.splitlines()
+
+
+@pytest.fixture(autouse=True)
+def _no_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The examples use their scripted model replies, whatever the environment says."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+# -- Expected output ---------------------------------------------------------------------------
+
+AGENT_AND_RUNTIME = [
+    "AgentType(type='my_agent')",
+    "my_agent received message: Hello, World!",
+    "my_agent received message: Hello again!",
+]
+
+MESSAGE_AND_COMMUNICATION_SNIPPETS = {
+    "Routing Messages by Type": [
+        "Hello, User, you said Hello, World!!",
+        "Hello, User, you sent me https://example.com/image.jpg!",
+    ],
+    # The first ImageMessage (source "user1-test") matches no handler and is not handled.
+    "Routing Messages of the Same Type": [
+        "Hello from user 1 handler, user1-test, you said Hello, World!!",
+        "Hello from user 2 handler, user2-test, you said Hello, World!!",
+        "Hello, user2-test, you sent me https://example.com/image.jpg!",
+    ],
+    "Direct Messaging": [
+        "Received message: Hello, World!",
+        "Received inner response: Hello from inner, Hello from outer, Hello, World!",
+    ],
+    "Broadcast": [
+        "Received a message: Hello, World! From the runtime!",
+        "Received a message: Publishing a message from broadcasting agent!",
+    ],
+    "Default Topic and Subscriptions": [
+        "Received a message: Hello, World! From the runtime!",
+        "Received a message: Publishing a message from broadcasting agent!",
+    ],
+}
+MESSAGE_AND_COMMUNICATION = [
+    line
+    for title, lines in MESSAGE_AND_COMMUNICATION_SNIPPETS.items()
+    for line in [f"# {title}", *lines]
+]
+
+_ISSUE_1 = "github.com/microsoft/autogen/issues/1"
+_ISSUE_9 = "github.com/microsoft/autogen/issues/9"
+TOPIC_AND_SUBSCRIPTION = [
+    "# Topic",
+    f"topic: GitHub_Issues/{_ISSUE_1}",
+    "parsed back: True",
+    "# Type-based Subscription",
+    f"github_issues/{_ISSUE_1} -> agent triage_agent/{_ISSUE_1}",
+    f"github_issues/{_ISSUE_9} -> agent triage_agent/{_ISSUE_9}",
+    "pull_requests/github.com/microsoft/autogen/pull/2 -> no match",
+    "# Single-Tenant, Single Topic",
+    "triage_agent/default received 'New issue filed' on topic default/default",
+    "coder_agent/default received 'New issue filed' on topic default/default",
+    "reviewer_agent/default received 'New issue filed' on topic default/default",
+    "# Single-Tenant, Multiple Topics",
+    "triage_agent/default received 'Please triage' on topic triage/default",
+    "coder_agent/default received 'Please write code' on topic coding/default",
+    "reviewer_agent/default received 'Please write code' on topic coding/default",
+    "# Multi-Tenant Scenarios",
+    f"triage_agent/{_ISSUE_1} received 'Triage {_ISSUE_1}' on topic github_issues/{_ISSUE_1}",
+    f"triage_agent/{_ISSUE_9} received 'Triage {_ISSUE_9}' on topic github_issues/{_ISSUE_9}",
+    # Nothing for the topic without subscriptions.
+    "# Several subscriptions, one recipient",
+    "triage_agent/default received 'Only once' on topic default/default",
+]
+
+
+def _specialist(agent_id: str, specialty: str, request: str) -> list[str]:
+    """What one TaxSpecialist prints for one client request."""
+    return [
+        "",
+        "=" * 50,
+        f"Tax specialist {agent_id} with specialty TaxSpecialty.{specialty}:",
+        request,
+    ]
+
+
+_SPECIALTIES = ["planning", "dispute_resolution", "compliance", "preparation"]
+TOPIC_SCENARIOS = [
+    # 1. Single-Tenant, Single Scope of Publishing
+    *_specialist("TaxSpecialist_1/default", "PLANNING", "I need to have my tax for 2024 prepared."),
+    *_specialist(
+        "TaxSpecialist_2/default",
+        "DISPUTE_RESOLUTION",
+        "I need to have my tax for 2024 prepared.",
+    ),
+    # 2. Multi-Tenant, Single Scope of Publishing
+    *[
+        line
+        for tenant in ["ClientABC", "ClientXYZ"]
+        for specialty in _SPECIALTIES
+        for line in _specialist(
+            f"TaxSpecialist_{specialty}/{tenant}",
+            specialty.upper(),
+            f"{tenant} requires tax services.",
+        )
+    ],
+    # 3. Single-Tenant, Multiple Scopes of Publishing
+    *[
+        line
+        for specialty in _SPECIALTIES
+        for line in _specialist(
+            f"TaxSpecialist_{specialty}/default",
+            specialty.upper(),
+            f"I need assistance with {specialty} taxes.",
+        )
+    ],
+    # 4. Multi-Tenant, Multiple Scopes of Publishing
+    *[
+        line
+        for tenant in ["ClientABC", "ClientXYZ"]
+        for specialty in _SPECIALTIES
+        for line in _specialist(
+            f"TaxSpecialist_{specialty}/{tenant}",
+            specialty.upper(),
+            f"{tenant} needs assistance with {specialty} taxes.",
+        )
+    ],
+]
+
+AGENT_IDENTITY = [
+    "agent id: code_reviewer/review_1 (type 'code_reviewer', key 'review_1')",
+    "parsed back: True",
+    "'code reviewer' is not a valid agent type",
+    # Registering creates no agent.
+    "AgentType(type='code_reviewer')",
+    "AgentType(type='quick_reviewer')",
+    # The first message to an id creates the agent; later messages reuse it.
+    "runtime created code_reviewer/review_1",
+    "code_reviewer/review_1: review #1: approved (thorough)",
+    "runtime created code_reviewer/review_2",
+    "code_reviewer/review_2: review #1: needs changes (thorough)",
+    "code_reviewer/review_1: review #2: approved (thorough)",
+    # Same key, other agent type: another agent, built by the other factory.
+    "runtime created quick_reviewer/review_1",
+    "quick_reviewer/review_1: review #1: approved (quick)",
+    # get() is lazy unless lazy=False.
+    "got code_reviewer/review_3 (not created yet)",
+    "runtime created code_reviewer/review_4",
+    "got code_reviewer/review_4",
+    "{'type': 'quick_reviewer', 'key': 'review_1', 'description': 'A quick code reviewer.'}",
+]
+
+TERMINATION_INTERVENTION = ["Termination(reason='Reached maximum number of messages')"]
+
+
+def sequential_workflow_output(concepts: str, draft: str, final_copy: str) -> list[str]:
+    """What the sequential workflow prints when the model replies with these three texts."""
+    rule = "-" * 80
+    return [
+        *[rule, "ConceptExtractorAgent:", *concepts.splitlines()],
+        *[rule, "WriterAgent:", *draft.splitlines()],
+        *[rule, "FormatProofAgent:", *final_copy.splitlines()],
+        *["", rule, "User received final copy:", *final_copy.splitlines()],
+    ]
+
+
+def expected_output(name: str) -> list[str]:
+    if name == "sequential_workflow":
+        module = load(name)
+        return sequential_workflow_output(module.CONCEPTS, module.DRAFT, module.FINAL_COPY)
+    return {
+        "agent_and_runtime": AGENT_AND_RUNTIME,
+        "message_and_communication": MESSAGE_AND_COMMUNICATION,
+        "topic_and_subscription": TOPIC_AND_SUBSCRIPTION,
+        "topic_scenarios": TOPIC_SCENARIOS,
+        "agent_identity": AGENT_IDENTITY,
+        "termination_intervention": TERMINATION_INTERVENTION,
+    }[name]
+
+
+EXAMPLE_NAMES = [
+    "agent_and_runtime",
+    "message_and_communication",
+    "topic_and_subscription",
+    "topic_scenarios",
+    "agent_identity",
+    "termination_intervention",
+    "sequential_workflow",
+]
+EXAMPLES = EXAMPLE_NAMES
+
+
+# -- Every example -----------------------------------------------------------------------------
+
+
+def test_every_example_is_tested() -> None:
+    on_disk = {path.stem for path in EXAMPLES_DIR.glob("*.py") if not path.stem.startswith("_")}
+    assert set(EXAMPLE_NAMES) == on_disk
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_script_prints_guide_output(name: str) -> None:
+    assert run_script(name) == expected_output(name)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", EXAMPLES)
+async def test_run_structured_prints_guide_output(name: str) -> None:
+    assert await example(name).run_structured() == expected_output(name)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", EXAMPLES)
+async def test_run_structured_is_deterministic(name: str) -> None:
+    first = await example(name).run_structured()
+    second = await example(name).run_structured()
+    assert first == second
+
+
+# -- Message and Communication, snippet by snippet ---------------------------------------------
+
+SNIPPET_TITLES = list(MESSAGE_AND_COMMUNICATION_SNIPPETS)
+
+
+def _snippet(attribute: str, title: str) -> Callable[[], Coroutine[Any, Any, None]]:
+    snippets: Sequence[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = getattr(
+        load("message_and_communication"), attribute
+    )
+    return dict(snippets)[title]
+
+
+@pytest.mark.parametrize("title", SNIPPET_TITLES)
+def test_message_and_communication_snippet(title: str, capsys: pytest.CaptureFixture[str]) -> None:
+    asyncio.run(_snippet("SNIPPETS", title)())
+    assert capsys.readouterr().out.splitlines() == MESSAGE_AND_COMMUNICATION_SNIPPETS[title]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("title", SNIPPET_TITLES)
+async def test_message_and_communication_snippet_structured(
+    title: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await _snippet("STRUCTURED_SNIPPETS", title)()
+    assert capsys.readouterr().out.splitlines() == MESSAGE_AND_COMMUNICATION_SNIPPETS[title]
+
+
+# -- Sequential Workflow: the model's replies flow from agent to agent -------------------------
+
+
+def test_sequential_workflow_scripts_the_guide_replies() -> None:
+    module = load("sequential_workflow")
+    assert module.SCRIPTED_REPLIES == [module.CONCEPTS, module.DRAFT, module.FINAL_COPY]
+    assert module.CONCEPTS.startswith("**Key Features:**\n- Made from eco-friendly stainless steel")
+    assert module.FINAL_COPY.startswith("🌍🌿 Stay Hydrated, Stay Sustainable! 🌿🌍 \n")
+
+
+def test_sequential_workflow_uses_scripted_client_without_openai_settings() -> None:
+    client = load("sequential_workflow").create_model_client()
+    assert isinstance(client, ReplayChatCompletionClient)
+
+
+def test_sequential_workflow_falls_back_when_openai_client_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "not-a-key")
+    monkeypatch.setitem(sys.modules, "cantata.models.openai", None)  # import fails
+    client = load("sequential_workflow").create_model_client()
+    assert isinstance(client, ReplayChatCompletionClient)
+
+
+@pytest.mark.anyio
+async def test_sequential_workflow_passes_each_reply_to_the_next_agent() -> None:
+    client = ReplayChatCompletionClient(["the concepts", "the draft", "the final copy"])
+    run_structured: Callable[[ReplayChatCompletionClient], Awaitable[list[str]]]
+    run_structured = load("sequential_workflow").run_structured
+
+    printed = await run_structured(client)
+
+    assert printed == sequential_workflow_output("the concepts", "the draft", "the final copy")
+    prompts: list[Any] = [call["messages"] for call in client.create_calls]
+    assert len(prompts) == 3
+    for messages in prompts:
+        assert isinstance(messages[0], SystemMessage)
+        assert isinstance(messages[1], UserMessage)
+        assert messages[1].source == "default"
+    assert prompts[0][1].content == (
+        "Product description: An eco-friendly stainless steel water bottle that keeps drinks "
+        "cold for 24 hours"
+    )
+    assert prompts[1][1].content == "Below is the info about the product:\n\nthe concepts"
+    assert prompts[2][1].content == "Draft copy:\nthe draft."
