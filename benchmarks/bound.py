@@ -25,7 +25,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from harness import Stopwatch, Trial, check
 from messages import Ping, Pong, Tally
-from scenarios import SAME_TOPIC, Sizes
+from scenarios import SAME_TOPIC, Gate, Sizes
 
 Topic = tuple[str, str]  # (type, source)
 Key = tuple[str, str]  # (agent type, agent key)
@@ -184,17 +184,21 @@ def rpc_concurrent(sizes: Sizes) -> Trial:
         for key in keys:
             await directory.send(Ping(-1), key)
         wrong: list[Any] = []
+        gate = Gate(callers)
 
         async def caller(index: int) -> None:
+            await gate.arrive()
             for seq in range(per_caller):
                 reply = await directory.send(Ping(seq), keys[(index * per_caller + seq) % nkeys])
                 if reply != Pong(seq):
                     wrong.append(reply)
 
-        watch.start()
         async with anyio.create_task_group() as tg:
             for index in range(callers):
                 tg.start_soon(caller, index)
+            await gate.all_arrived.wait()
+            watch.start()
+            gate.go.set()
         watch.stop()
         check(not wrong and tally.count == callers * per_caller + nkeys, "bound rpc_concurrent")
         return callers * per_caller

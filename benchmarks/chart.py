@@ -100,11 +100,10 @@ def draw(doc: dict[str, Any], path: Path) -> bool:
     left.set_ylabel("per second (median, min..max)")
     left.set_title("runtime scenarios (factor: best cantata backend / autogen-core)", fontsize=10)
     left.grid(axis="y", which="both", alpha=0.3)
-    left.legend(fontsize=8, loc="lower left")
-    top_rate = max(
-        (s["max"] for _, cells in runtime_groups for s in cells.values()), default=10.0
-    )
-    left.set_ylim(top=top_rate * 6)
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(SERIES))
+    rates = [s[k] for _, cells in runtime_groups for s in cells.values() for k in ("min", "max")]
+    if rates:
+        left.set_ylim(bottom=min(rates) / 3, top=max(rates) * 6)
 
     shapes = list(serialization)
     width_s = 0.8 / len(SERIALIZERS)
@@ -119,7 +118,7 @@ def draw(doc: dict[str, Any], path: Path) -> bool:
     right.set_ylabel("serialize + deserialize per second")
     right.set_title("serialization", fontsize=10)
     right.grid(axis="y", alpha=0.3)
-    right.legend(fontsize=8)
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13))
 
     machine = doc.get("machine", {})
     fig.suptitle(

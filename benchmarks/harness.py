@@ -20,6 +20,8 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+import anyio
+
 
 class BenchmarkError(RuntimeError):
     """A scenario did not process what it should have: its numbers would be meaningless."""
@@ -118,8 +120,6 @@ class Stats:
 
 def run_trial(entry: Entry, *, trace_memory: bool = False) -> tuple[int, Stopwatch]:
     """Run one trial of ``entry`` in a fresh event loop."""
-    import anyio
-
     watch = Stopwatch(trace_memory)
     gc.collect()
     if trace_memory:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -46,12 +47,17 @@ class Results:
         return None if stats is None else stats.extra.get("bytes_per_agent")
 
     def cost_growth(self, label: str, variant: str) -> tuple[int, float] | None:
-        """(largest count, cost there / cost with the smallest count) from median rates."""
+        """(largest count, cost there / cost with the smallest count).
+
+        The median over rounds of the ratio within each round: the cells of a round run
+        back to back, so drift of the machine between rounds cancels out.
+        """
         cells = {c: s for (v, c), s in self.subscriptions.get(label, {}).items() if v == variant}
         if len(cells) < 2:
             return None
-        least, most = min(cells), max(cells)
-        return most, cells[least].median / cells[most].median
+        least, most = cells[min(cells)], cells[max(cells)]
+        ratios = [a / b for a, b in zip(least.rates, most.rates, strict=True)]
+        return max(cells), statistics.median(ratios)
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,10 @@ def judge(results: Results) -> list[Verdict]:
                 )
                 shown = "" if value is None else f"{value:.2f}"
             elif target.kind == "memory":
-                mine, theirs = results.bytes_per_agent(label), results.bytes_per_agent(AUTOGEN_LABEL)
+                mine, theirs = (
+                    results.bytes_per_agent(label),
+                    results.bytes_per_agent(AUTOGEN_LABEL),
+                )
                 value = _ratio(mine, theirs)
                 shown = "" if value is None else f"{mine:,.0f} B vs {theirs:,.0f} B"
             else:
@@ -180,8 +189,12 @@ def format_tables(results: Results, verdicts: Sequence[Verdict]) -> str:
     rows: list[list[str]] = []
     for scenario, by_label in results.scenarios.items():
         unit = results.units[scenario]
-        rows.append([scenario, unit, *(rate(by_label[c].median) if c in by_label else "-" for c in COLUMNS)])
-        rows.append(["", "min..max", *(spread(by_label[c]) if c in by_label else "" for c in COLUMNS)])
+        rows.append(
+            [scenario, unit, *(rate(by_label[c].median) if c in by_label else "-" for c in COLUMNS)]
+        )
+        rows.append(
+            ["", "min..max", *(spread(by_label[c]) if c in by_label else "" for c in COLUMNS)]
+        )
     if rows:
         parts.append("Throughput (median of the repetitions, min..max below)")
         parts.append(text_table(["scenario", "unit", *COLUMNS], rows))

@@ -92,7 +92,9 @@ class Run:
         if cantata is None:
             sys.exit("cantata is not importable: pip install -e . first")
         self.cantata = cantata
-        self.autogen = None if args.without_autogen else Library.load(report.AUTOGEN, "autogen_core")
+        self.autogen = (
+            None if args.without_autogen else Library.load(report.AUTOGEN, "autogen_core")
+        )
         if self.autogen is None:
             self.results.notes.append("autogen-core is not installed: no comparison with it")
         self.sizes: Sizes = scenarios.QUICK if args.quick else scenarios.FULL
@@ -197,7 +199,9 @@ class Run:
         self.results.serialization = measured
         self.results.notes.extend(notes)
         for shape, by in measured.items():
-            progress(f"serialization {shape}", {n: s.median for n, s in by.items()}, "round trips/s")
+            progress(
+                f"serialization {shape}", {n: s.median for n, s in by.items()}, "round trips/s"
+            )
 
 
 def progress(name: str, medians: dict[str, float], unit: str) -> None:
@@ -212,8 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(sys.orig_argv)
     run = Run(args)
     mode = "quick" if args.quick else "full"
-    print(f"cantata dispatch benchmarks ({mode}: {args.reps} repetitions after {args.warmup}"
-          f" warm-up) on {report.cpu_model()}, {report.machine()['cpus']} CPUs", flush=True)
+    print(
+        f"cantata dispatch benchmarks ({mode}: {args.reps} repetitions after {args.warmup}"
+        f" warm-up) on {report.cpu_model()}, {report.machine()['cpus']} CPUs",
+        flush=True,
+    )
     wanted = args.scenarios.split(",")
     for name in ALL:
         if name not in wanted:

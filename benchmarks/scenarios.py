@@ -200,8 +200,27 @@ def rpc(lib: Library, sizes: Sizes) -> Trial:
     return trial
 
 
+class Gate:
+    """Holds concurrent callers until all have started, so starting tasks is not timed."""
+
+    def __init__(self, parties: int) -> None:
+        self.parties = parties
+        self.arrived = 0
+        self.all_arrived = anyio.Event()
+        self.go = anyio.Event()
+
+    async def arrive(self) -> None:
+        self.arrived += 1
+        if self.arrived == self.parties:
+            self.all_arrived.set()
+        await self.go.wait()
+
+
 def rpc_concurrent(lib: Library, sizes: Sizes) -> Trial:
-    """Many callers in one task group, each awaiting RPCs spread over existing keys."""
+    """Many callers in one task group, each awaiting RPCs spread over existing keys.
+
+    The callers are started before the timed region and released together.
+    """
     callers, per_caller, nkeys = sizes.callers, sizes.calls_per_caller, sizes.keys
 
     async def trial(watch: Stopwatch) -> int:
@@ -210,8 +229,10 @@ def rpc_concurrent(lib: Library, sizes: Sizes) -> Trial:
         await lib.agents.echo.register(runtime, "echo", lambda: lib.agents.echo(tally))
         keys = [lib.module.AgentId("echo", f"k{k}") for k in range(nkeys)]
         wrong: list[Any] = []
+        gate = Gate(callers)
 
         async def caller(index: int) -> None:
+            await gate.arrive()
             for seq in range(per_caller):
                 reply = await runtime.send_message(
                     Ping(seq), keys[(index * per_caller + seq) % nkeys]
@@ -222,10 +243,12 @@ def rpc_concurrent(lib: Library, sizes: Sizes) -> Trial:
         async with lib.running(runtime):
             for key in keys:
                 await runtime.send_message(Ping(-1), key)
-            watch.start()
             async with anyio.create_task_group() as tg:
                 for index in range(callers):
                     tg.start_soon(caller, index)
+                await gate.all_arrived.wait()
+                watch.start()
+                gate.go.set()
             watch.stop()
             await runtime.stop_when_idle()
         check(not wrong, f"rpc_concurrent: wrong replies {wrong[:3]!r}")

@@ -9,6 +9,7 @@ from typing import Final, Self
 from cantata._agent_type import AgentType
 
 _AGENT_TYPE_PATTERN: Final = re.compile(r"^[\w\-\.]+\Z")
+_VALID_TYPES: set[str] = set()  # type strings already validated (bounded)
 
 
 def is_valid_agent_type(value: str) -> bool:
@@ -27,6 +28,8 @@ def _check_agent_type(value: str | AgentType) -> str:
         TypeError: *value* is neither a ``str`` nor an :class:`AgentType`.
         ValueError: *value* is not a valid agent type (see :func:`is_valid_agent_type`).
     """
+    if value.__class__ is str and value in _VALID_TYPES:
+        return value
     if isinstance(value, AgentType):
         value = value.type
     if not isinstance(value, str):
@@ -36,6 +39,8 @@ def _check_agent_type(value: str | AgentType) -> str:
             f"Invalid agent type {value!r}: an agent type must be non-empty and contain only "
             "letters, digits, '_', '-' and '.'"
         )
+    if len(_VALID_TYPES) < 10_000 and value.__class__ is str:
+        _VALID_TYPES.add(value)
     return value
 
 

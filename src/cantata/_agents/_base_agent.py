@@ -14,7 +14,7 @@ from .._agent_id import AgentId
 from .._agent_metadata import AgentMetadata
 from .._agent_type import AgentType
 from .._cancellation_token import CancellationToken
-from .._contexts import AgentInstantiationContext, SubscriptionInstantiationContext
+from .._contexts import SubscriptionInstantiationContext, _instantiation_var
 from .._serialization import MessageSerializer, try_get_known_serializers_for_type
 from .._subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 
@@ -57,9 +57,9 @@ class BaseAgent(ABC):
         self._description = description
         self._runtime: AgentRuntime | None = None
         self._id: AgentId | None = None
-        if AgentInstantiationContext.is_in_factory_call():
-            self._runtime = AgentInstantiationContext.current_runtime()
-            self._id = AgentInstantiationContext.current_agent_id()
+        created_by = _instantiation_var.get(None)  # (runtime, id) inside a factory call
+        if created_by is not None:
+            self._runtime, self._id = created_by
 
     @property
     def metadata(self) -> AgentMetadata:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
 from .._agent_id import AgentId
 from .._constants import EVENT_LOGGER_NAME
-from .._contexts import AgentInstantiationContext
+from .._contexts import _instantiation_var
 from ..exceptions import UnknownAgentTypeError
 from ..logging import AgentConstructionExceptionEvent
 
@@ -135,10 +134,13 @@ class AgentDirectory:
                 creation.done.set()
 
     async def _create(self, agent_id: AgentId, factory: Factory) -> Agent:
-        with AgentInstantiationContext.populate_context((self._runtime, agent_id)):
+        token = _instantiation_var.set((self._runtime, agent_id))
+        try:
             made = factory()
-            if inspect.isawaitable(made):
-                made = await made
+            if hasattr(made, "__await__"):
+                made = await cast("Awaitable[Agent]", made)
+        finally:
+            _instantiation_var.reset(token)
         agent: Agent = made
         expected = self.expected.get(agent_id.type)
         if expected is not None and not isinstance(agent, expected):
