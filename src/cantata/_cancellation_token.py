@@ -13,6 +13,11 @@ __all__ = ["CancellationToken"]
 
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 
+# One re-entrant lock for the state of every token: it is held only for a few dictionary
+# operations (never while a callback runs), so sharing it costs nothing measurable, and a
+# token is cheap to create (the runtime makes one per message).
+_STATE_LOCK = threading.RLock()
+
 
 class _Cancellable(Protocol):
     """Anything with a ``cancel()`` method, e.g. an :class:`asyncio.Future`."""
@@ -47,7 +52,7 @@ class CancellationToken:
     __slots__ = ("__weakref__", "_callbacks", "_cancelled", "_lock", "_next_handle")
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        self._lock = _STATE_LOCK
         self._cancelled = False
         self._callbacks: dict[object, Callable[[], object]] = {}
         self._next_handle = 0

@@ -9,6 +9,7 @@ from typing import Final, Self
 from cantata._contexts import _handler_agent_var
 
 _TOPIC_TYPE_PATTERN: Final = re.compile(r"^[\w\-\.\:\=]+\Z")
+_VALID_TOPIC_TYPES: set[str] = set()  # topic types already validated (bounded)
 
 
 def is_valid_topic_type(value: str) -> bool:
@@ -44,6 +45,8 @@ class TopicId:
     """The source within the topic type."""
 
     def __post_init__(self) -> None:
+        if self.type.__class__ is str and self.type in _VALID_TOPIC_TYPES:
+            return
         if not isinstance(self.type, str):
             raise TypeError(f"Topic type must be a str, got {type(self.type).__name__}")
         if _TOPIC_TYPE_PATTERN.match(self.type) is None:
@@ -51,6 +54,8 @@ class TopicId:
                 f"Invalid topic type {self.type!r}: a topic type must be non-empty and contain "
                 "only letters, digits, '_', '-', '.', ':' and '='"
             )
+        if len(_VALID_TOPIC_TYPES) < 10_000 and self.type.__class__ is str:
+            _VALID_TOPIC_TYPES.add(self.type)
 
     def __eq__(self, other: object) -> bool:
         if self is other:

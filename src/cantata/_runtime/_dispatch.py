@@ -36,7 +36,7 @@ from .._message_context import MessageContext
 from ..exceptions import MessageCancelledError, RuntimeStoppedError
 from ..logging import DeliveryStage, MessageKind
 from ._chain import chain_var
-from ._events import events_enabled, log_message
+from ._events import INFO, event_logger, log_message
 from ._in_context import RunInContext
 from ._records import Delivery, Mailbox, Reply, Worker
 from ._trace import DeliveryRecord, TraceHook
@@ -56,6 +56,7 @@ class Dispatcher:
         self._directory = directory
         self._limits = directory.limits
         self._boxes: dict[AgentId, Mailbox] = {}
+        self._spare_boxes: list[Mailbox] = []
         self._ready: deque[Mailbox] = deque()
         self._resumes: deque[Reply] = deque()
         self.outstanding = 0  # deliveries queued or running
@@ -85,11 +86,20 @@ class Dispatcher:
 
     # -- accounting ------------------------------------------------------------------------
 
-    def claim(self, recipient: AgentId) -> Mailbox:
-        """Mark ``recipient`` busy with one more running delivery (inline path)."""
+    def claim_inline(self, recipient: AgentId) -> Mailbox | None:
+        """Mark ``recipient`` busy for an RPC run now in the caller's task, if it may run now.
+
+        It may if the runtime dispatches and the agent is idle with nothing queued, has room
+        under its ``max_concurrency``, or is part of the caller's RPC chain (re-entrancy).
+        Returns None if the message must be queued instead.
+        """
+        if not (self.dispatching or self.stepping):
+            return None
         box = self._boxes.get(recipient)
         if box is None:
-            box = self._boxes[recipient] = Mailbox(recipient, self._limits.get(recipient.type, 1))
+            box = self._boxes[recipient] = self._new_box(recipient)
+        elif (box.queue or box.running >= box.limit) and recipient not in chain_var.get():
+            return None
         box.running += 1
         self.outstanding += 1
         self.in_flight += 1
@@ -107,7 +117,19 @@ class Dispatcher:
                     self._unpark()
         elif not box.running:
             del self._boxes[box.agent_id]
+            if len(self._spare_boxes) < 64:
+                self._spare_boxes.append(box)
         self._done_one()
+
+    def _new_box(self, recipient: AgentId) -> Mailbox:
+        """A mailbox for ``recipient``, reusing a spare one (inline RPCs make one per call)."""
+        limit = self._limits.get(recipient.type, 1)
+        if self._spare_boxes:
+            box = self._spare_boxes.pop()
+            box.agent_id = recipient
+            box.limit = limit
+            return box
+        return Mailbox(recipient, limit)
 
     def _done_one(self) -> None:
         self.outstanding -= 1
@@ -121,23 +143,12 @@ class Dispatcher:
             self.flight_event.set()
             self.flight_event = None
 
-    def can_run_inline(self, recipient: AgentId) -> bool:
-        """Whether an RPC to ``recipient`` may run now in the caller's task."""
-        if not (self.dispatching or self.stepping):
-            return False
-        box = self._boxes.get(recipient)
-        if box is None:
-            return True
-        if recipient in chain_var.get():
-            return True  # re-entrant call of one RPC chain: A -> B -> A
-        return not box.queue and box.running < box.limit
-
     def enqueue(self, delivery: Delivery) -> None:
         """Put ``delivery`` in its recipient's mailbox (never suspends)."""
         recipient = delivery.recipient
         box = self._boxes.get(recipient)
         if box is None:
-            box = self._boxes[recipient] = Mailbox(recipient, self._limits.get(recipient.type, 1))
+            box = self._boxes[recipient] = self._new_box(recipient)
         box.queue.append(delivery)
         self.queued += 1
         self.outstanding += 1
@@ -176,7 +187,7 @@ class Dispatcher:
             )
             for hook in self.trace_hooks:
                 hook(record)
-        if events_enabled():
+        if event_logger.isEnabledFor(INFO):
             log_message(
                 delivery.message,
                 delivery.sender,
@@ -231,8 +242,8 @@ class Dispatcher:
             self._handler_failed(delivery, exc)
             if reply is not None:
                 self.finish(reply, error=exc)
-            elif not isinstance(exc, Exception):
-                raise
+            elif not isinstance(exc, (Exception, MessageCancelledError)):
+                raise  # e.g. KeyboardInterrupt; a cancelled publish delivery just ends
         else:
             if reply is not None:
                 self.finish(reply, value=result)

@@ -14,10 +14,7 @@ from ..logging import DeliveryStage, MessageEvent, MessageKind
 event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 """The logger of ``cantata.events``."""
 
-
-def events_enabled() -> bool:
-    """Whether INFO records of the event logger go anywhere (cheap; cached by logging)."""
-    return event_logger.isEnabledFor(logging.INFO)
+INFO = logging.INFO
 
 
 def log_message(
@@ -27,7 +24,7 @@ def log_message(
     kind: MessageKind,
     stage: DeliveryStage,
 ) -> None:
-    """Emit a :class:`MessageEvent` (call only after :func:`events_enabled`)."""
+    """Emit a :class:`MessageEvent` (call only after ``event_logger.isEnabledFor(INFO)``)."""
     event_logger.info(
         MessageEvent(
             payload=_payload_text(message),

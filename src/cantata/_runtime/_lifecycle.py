@@ -64,11 +64,7 @@ class Lifecycle:
         self._session: Session | None = None
         self._outer: TaskGroup | None = None
         self._unhandled: list[Exception] = []
-
-    @property
-    def _stopping(self) -> bool:
-        session = self._session
-        return session is not None and session.stop_requested.is_set()
+        self._stopping = False  # a stop was requested and the session has not ended yet
 
     async def _serve(
         self, session: Session, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -90,6 +86,7 @@ class Lifecycle:
             dispatch.workers_stopped()
             if self._session is session:
                 self._session = None
+                self._stopping = False
             session.done.set()
 
     def start(self) -> None:
@@ -153,6 +150,7 @@ class Lifecycle:
 
     def _request_stop(self, session: Session, *, cancel: bool) -> None:
         if not session.stop_requested.is_set():
+            self._stopping = True
             session.stop_requested.set()
             self._dispatch.dispatching = False
             self._dispatch.fail_queued_rpcs()

@@ -30,7 +30,7 @@ from ..logging import (
 )
 from ._directory import AgentDirectory
 from ._dispatch import Dispatcher
-from ._events import event_logger, events_enabled, log_message
+from ._events import INFO, event_logger, log_message
 from ._interventions import DROPPED, intervene_publish, intervene_response, intervene_send
 from ._lifecycle import Lifecycle
 from ._records import Delivery, Reply
@@ -163,15 +163,15 @@ class SingleThreadedAgentRuntime(Lifecycle):
             message = await intervene_send(
                 self._interventions, message, recipient, sender, cancellation_token, message_id
             )
-        if events_enabled():
+        if event_logger.isEnabledFor(INFO):
             log_message(message, sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
         if self._stopping:
             raise RuntimeStoppedError(
                 recipient, f"runtime is stopping; message to {recipient} not sent"
             )
         dispatch = self._dispatch
-        if dispatch.can_run_inline(recipient):
-            box = dispatch.claim(recipient)
+        box = dispatch.claim_inline(recipient)
+        if box is not None:
             delivery = Delivery(
                 message,
                 recipient,
@@ -239,7 +239,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
             message = await intervene_publish(self._interventions, message, ctx)
             if message is DROPPED:
                 return
-        if events_enabled():
+        if event_logger.isEnabledFor(INFO):
             log_message(message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
         enqueue = self._dispatch.enqueue
         for recipient in self._subscriptions.recipients(topic_id):
@@ -265,7 +265,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
         """Apply response interventions to an RPC result and log the response."""
         if self._interventions:
             result = await intervene_response(self._interventions, delivery, result)
-        if events_enabled():
+        if event_logger.isEnabledFor(INFO):
             log_message(
                 result, delivery.recipient, delivery.sender, MessageKind.RESPOND, DeliveryStage.SEND
             )
@@ -274,7 +274,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
     def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
         if isinstance(exc, MessageCancelledError) or not isinstance(exc, Exception):
             return
-        if events_enabled():
+        if event_logger.isEnabledFor(INFO):
             event_logger.info(
                 MessageHandlerExceptionEvent(
                     payload=_payload_text(delivery.message),
