@@ -46,5 +46,5 @@ def examples(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Dispatch benchmarks side by side with autogen-core 0.7.5 (``-- --quick`` for a short run)."""
-    session.install("-e", ".[test]", "autogen-core==0.7.5")
+    session.install("-e", ".", "trio", "matplotlib", "autogen-core==0.7.5")
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -25,7 +25,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from harness import Stopwatch, Trial, check
 from messages import Ping, Pong, Tally
-from scenarios import SAME_TOPIC, Gate, Sizes
+from scenarios import SAME_TOPIC, CellRates, Gate, Sizes
 
 Topic = tuple[str, str]  # (type, source)
 Key = tuple[str, str]  # (agent type, agent key)
@@ -276,12 +276,12 @@ def chain(sizes: Sizes) -> Trial:
 
 async def subscriptions_scale(
     sizes: Sizes, counts: tuple[int, ...], reps: int, warmup: int = 1
-) -> dict[tuple[str, int], list[float]]:
+) -> CellRates:
     """The same-topic variant: one route among ``count`` unrelated ones."""
     publishes = sizes.publishes
     tally = Tally()
     topic = ("hot", "default")
-    rates: dict[tuple[str, int], list[float]] = {}
+    rates: CellRates = {}
     watch = Stopwatch()
     async with anyio.create_task_group() as tg:
         tables: dict[int, Mailboxes] = {}

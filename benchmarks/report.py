@@ -120,6 +120,13 @@ def _ratio(top: float | None, bottom: float | None) -> float | None:
 def judge(results: Results) -> list[Verdict]:
     verdicts: list[Verdict] = []
     for target in TARGETS:
+        measured = (
+            bool(results.subscriptions)
+            if target.kind == "growth"
+            else target.scenario in results.scenarios
+        )
+        if not measured:
+            continue
         for backend in BACKENDS:
             label = f"{CANTATA}/{backend}"
             value: float | None
@@ -148,7 +155,7 @@ def judge(results: Results) -> list[Verdict]:
                 value = None if growth is None or growth[0] < 10_000 else growth[1]
                 shown = "" if value is None else f"{value:.2f}x"
             if value is None:
-                verdicts.append(Verdict(target, backend, None, None, "n/a"))
+                verdicts.append(Verdict(target, backend, None, None, ""))
                 continue
             passed = value <= target.threshold if at_most else value >= target.threshold
             verdicts.append(Verdict(target, backend, value, passed, shown))

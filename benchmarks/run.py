@@ -16,7 +16,9 @@ import json
 import shlex
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ import report
 import scenarios
 import serialization
 from harness import Contender, Entry, Stats, compare
-from scenarios import Library, Sizes
+from scenarios import CellRates, Library, Sizes
 
 HERE = Path(__file__).resolve().parent
 AUTOGEN_SCALE = 0.1
@@ -96,7 +98,8 @@ class Run:
             None if args.without_autogen else Library.load(report.AUTOGEN, "autogen_core")
         )
         if self.autogen is None:
-            self.results.notes.append("autogen-core is not installed: no comparison with it")
+            why = "left out (--without-autogen)" if args.without_autogen else "not installed"
+            self.results.notes.append(f"autogen-core {why}: no comparison with it")
         self.sizes: Sizes = scenarios.QUICK if args.quick else scenarios.FULL
         self.autogen_sizes = self.sizes.scaled(AUTOGEN_SCALE)
         self.bound_sizes = self.sizes.scaled(BOUND_SCALE)
@@ -135,58 +138,41 @@ class Run:
 
     def run_subscriptions_scale(self) -> None:
         reps, warmup = self.args.reps, self.args.warmup
-        jobs: list[tuple[str, str, Any]] = []
+        counts = self.sizes.subscription_counts
+        jobs: list[tuple[Contender, Callable[[], Awaitable[CellRates]]]] = []
         for b in self.backends:
-            jobs.append(
-                (
-                    f"{report.CANTATA}/{b}",
-                    b,
-                    lambda: scenarios.subscriptions_scale(
-                        self.cantata, self.sizes, self.sizes.subscription_counts, reps, warmup
-                    ),
-                )
+            mine = partial(
+                scenarios.subscriptions_scale, self.cantata, self.sizes, counts, reps, warmup
             )
-        autogen = self.autogen
-        if autogen is not None:
-            counts = self.autogen_sizes.subscription_counts
-            if counts != self.sizes.subscription_counts:
+            jobs.append((Contender(report.CANTATA, b), mine))
+        if self.autogen is not None:
+            fewer = self.autogen_sizes.subscription_counts
+            if fewer != counts:
+                shown = " and ".join(f"{c:,}" for c in fewer)
                 self.results.notes.append(
-                    f"subscriptions_scale: autogen-core measured with {counts} subscriptions"
-                    " only in --quick (registering 10,000 takes it ~15 s)"
+                    f"subscriptions_scale: in --quick, autogen-core runs with {shown} unrelated"
+                    " subscriptions only (registering 10,000 takes it about 15 s)"
                 )
-            jobs.append(
-                (
-                    report.AUTOGEN_LABEL,
-                    "asyncio",
-                    lambda: scenarios.subscriptions_scale(
-                        autogen, self.autogen_sizes, counts, reps, warmup
-                    ),
-                )
+            theirs = partial(
+                scenarios.subscriptions_scale, self.autogen, self.autogen_sizes, fewer, reps, warmup
             )
+            jobs.append((Contender(report.AUTOGEN, "asyncio"), theirs))
         for b in self.backends:
-            jobs.append(
-                (
-                    f"{report.BOUND}/{b}",
-                    b,
-                    lambda: bound.subscriptions_scale(
-                        self.bound_sizes, self.sizes.subscription_counts, reps, warmup
-                    ),
-                )
-            )
-        for label, backend, job in jobs:
-            rates = anyio.run(job, backend=backend)
-            publishes = self.sizes_of(label).publishes
-            self.results.subscriptions[label] = {
+            floor = partial(bound.subscriptions_scale, self.bound_sizes, counts, reps, warmup)
+            jobs.append((Contender(report.BOUND, b), floor))
+        for contender, job in jobs:
+            rates = anyio.run(job, backend=contender.backend)
+            publishes = self.sizes_of(contender.label).publishes
+            self.results.subscriptions[contender.label] = {
                 cell: Stats(count=publishes, rates=values) for cell, values in rates.items()
             }
-        self.results.units["subscriptions_scale"] = "publishes/s"
         progress(
             "subscriptions_scale",
             {
                 label: by_cell[max(c for c in by_cell if c[0] == scenarios.SAME_TOPIC)].median
                 for label, by_cell in self.results.subscriptions.items()
             },
-            "publishes/s at the most subscriptions, same topic",
+            "publishes/s with the most subscriptions, same topic",
         )
 
     def run_serialization(self) -> None:

@@ -72,7 +72,7 @@ FULL = Sizes(
     calls_per_caller=20,
     keys=100,
     subscribers=100,
-    fanout_messages=500,
+    fanout_messages=250,  # 25,000 deliveries queued at once: see benchmarks/README.md
     spawn_agents=10_000,
     stages=10,
     chain_messages=3_000,
@@ -85,7 +85,6 @@ QUICK = replace(
     FULL,
     rpc_calls=20_000,
     calls_per_caller=10,
-    fanout_messages=250,
     spawn_agents=5_000,
     chain_messages=1_500,
     publishes=5_000,
@@ -342,6 +341,9 @@ def chain(lib: Library, sizes: Sizes) -> Trial:
     return trial
 
 
+CellRates = dict[tuple[str, int], list[float]]
+"""Rates of the subscriptions_scale cells: (variant, subscription count) -> rates."""
+
 SAME_TOPIC = "same topic"
 FRESH_TOPICS = "fresh topics"
 VARIANTS = (SAME_TOPIC, FRESH_TOPICS)
@@ -359,14 +361,13 @@ def unrelated_subscriptions(lib: Any, count: int, agent_type: str) -> list[Any]:
 
 async def subscriptions_scale(
     lib: Library, sizes: Sizes, counts: tuple[int, ...], reps: int, warmup: int = 1
-) -> dict[tuple[str, int], list[float]]:
+) -> CellRates:
     """Publish rate with more and more unrelated subscriptions; rates per (variant, count).
 
     One runtime per subscription count, built once (registering 10,000 subscriptions is
     itself slow in autogen-core); then ``warmup + reps`` rounds (the first ``warmup``
     untimed), each publishing ``sizes.publishes`` messages once per variant on every
-    runtime, in rotating order. Every message has one
-    recipient, an existing agent:
+    runtime, in rotating order. Every message has one recipient, an existing agent:
 
     * ``same topic``: ``TopicId("hot", "default")``, matched by a TypeSubscription;
     * ``fresh topics``: a topic type never published before, ``"fresh.<round>.<i>"``,
@@ -394,7 +395,7 @@ async def subscriptions_scale(
         runtimes[count] = runtime
     check(tally.count == len(counts), f"subscriptions_scale: {tally.count} handled")
 
-    rates: dict[tuple[str, int], list[float]] = {}
+    rates: CellRates = {}
     watch = Stopwatch()
     cells = [(variant, count) for count in counts for variant in VARIANTS]
     for index in range(warmup + reps):

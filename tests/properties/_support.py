@@ -411,7 +411,7 @@ class World:
 
         async def make() -> Node:
             for _ in range(pauses):
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
             return Node(self)
 
         return make()
@@ -499,7 +499,11 @@ class World:
             return
         target = self._target(action, chain)
         message = Work(seq, action.script, chain, action.fate, cancellable)
-        if sender is not None and target not in chain and (self.pending[target] or self.inside[target]):
+        if (
+            sender is not None
+            and target not in chain
+            and (self.pending[target] or self.inside[target])
+        ):
             self.handovers += 1  # a handler waits for a busy agent
         if action.fate not in ("drop_send", "raise_send"):
             self._expect(seq, target, maybe=cancellable or action.fate == "cancel")
@@ -547,7 +551,9 @@ class World:
                 if got > 1:
                     errors.append(f"m{key[0]} to {key[1]}: cancelled, delivered {got} times")
             elif got != self.expected[key]:
-                errors.append(f"m{key[0]} to {key[1]}: delivered {got} times, expected {self.expected[key]}")
+                errors.append(
+                    f"m{key[0]} to {key[1]}: delivered {got} times, expected {self.expected[key]}"
+                )
         return errors
 
     def order_errors(self) -> list[str]:

@@ -160,7 +160,11 @@ async def test_cancelling_a_send_cancels_the_handlers_processing_it(
                 scope.deadline = anyio.current_time() + 0.05
             with scope:
                 sending.set()
-                outcome.append(await runtime.send_message(message, AgentId(chain[0], "k"), cancellation_token=token))
+                outcome.append(
+                    await runtime.send_message(
+                        message, AgentId(chain[0], "k"), cancellation_token=token
+                    )
+                )
             if scope.cancelled_caught:
                 outcome.append("scope cancelled")
         except MessageCancelledError as exc:

@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 C = TypeVar("C", bound=type["BaseAgent"])
 
 
+class AgentNotBoundError(RuntimeError, AttributeError):
+    """An agent's id or runtime was read before the agent was bound to a runtime.
+
+    Also an :class:`AttributeError`, so ``hasattr(agent, "id")`` and protocol checks such as
+    ``isinstance(agent, Agent)`` answer False instead of raising.
+    """
+
+
 class BaseAgent(ABC):
     """Base class for agents: holds the id and runtime, offers send/publish and registration.
 
@@ -73,18 +81,18 @@ class BaseAgent(ABC):
 
     @property
     def id(self) -> AgentId:
-        """The agent id. Raises RuntimeError before the agent is bound to a runtime."""
+        """The agent id. Raises AgentNotBoundError (a RuntimeError) before binding."""
         if self._id is None:
-            raise RuntimeError(
+            raise AgentNotBoundError(
                 "Agent is not bound to an id yet: create it in a factory or register it"
             )
         return self._id
 
     @property
     def runtime(self) -> AgentRuntime:
-        """The runtime the agent lives in. Raises RuntimeError before binding."""
+        """The runtime the agent lives in. Raises AgentNotBoundError before binding."""
         if self._runtime is None:
-            raise RuntimeError("Agent is not bound to a runtime yet")
+            raise AgentNotBoundError("Agent is not bound to a runtime yet")
         return self._runtime
 
     async def bind_id_and_runtime(self, id: AgentId, runtime: AgentRuntime) -> None:

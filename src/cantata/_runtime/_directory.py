@@ -26,11 +26,12 @@ Factory = Callable[[], "Agent | Awaitable[Agent]"]
 class _Creation:
     """An agent being created: later askers wait for the first creation to finish."""
 
-    __slots__ = ("agent", "done", "error", "finished")
+    __slots__ = ("agent", "cancelled", "done", "error", "finished")
 
     def __init__(self) -> None:
         self.done: anyio.Event | None = None  # made by the first waiter, if any
         self.finished = False
+        self.cancelled = False  # the creating task was cancelled: waiters create it again
         self.agent: Agent | None = None
         self.error: BaseException | None = None
 
@@ -102,6 +103,8 @@ class AgentDirectory:
                 if pending.done is None:
                     pending.done = anyio.Event()
                 await pending.done.wait()
+            if pending.cancelled:
+                return await self.get(agent_id)  # the creator gave up; create it ourselves
             if pending.error is not None:
                 raise pending.error
             assert pending.agent is not None
@@ -116,6 +119,9 @@ class AgentDirectory:
         creation = self._creating[agent_id] = _Creation()
         try:
             agent = await self._create(agent_id, factory)
+        except anyio.get_cancelled_exc_class():
+            creation.cancelled = True  # the creator's own cancellation is not the waiters'
+            raise
         except BaseException as exc:
             creation.error = exc
             if _event_logger.isEnabledFor(logging.INFO):

@@ -28,6 +28,7 @@ Stopping (both forms):
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -204,7 +205,7 @@ class Lifecycle:
         else:
             self._raise_unhandled()
 
-    async def stop_when(self, condition: Any, check_period: float = 0.05) -> None:
+    async def stop_when(self, condition: Callable[[], bool], check_period: float = 0.05) -> None:
         """Stop once ``condition()`` is true; it is checked after every delivery and every
         ``check_period`` seconds.
 

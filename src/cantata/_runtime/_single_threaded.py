@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 from .._agent_id import AgentId
 from .._agent_metadata import AgentMetadata
 from .._agent_type import AgentType
+from .._agents._agent import Agent
 from .._cancellation_token import CancellationToken
 from .._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from .._intervention import InterventionHandler
@@ -38,7 +39,6 @@ from ._subscription_index import SubscriptionIndex
 from ._trace import TraceHook
 
 if TYPE_CHECKING:
-    from .._agents._agent import Agent
     from .._subscriptions import Subscription
     from .._topic import TopicId
 
@@ -47,7 +47,7 @@ T = TypeVar("T", bound="Agent")
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _copy_context = contextvars.copy_context
-_ANY_AGENT: Any = object
+_AGENT: Any = Agent  # the default of try_get_underlying_agent_instance(type=...)
 
 
 class _RuntimeDispatcher(Dispatcher):
@@ -320,7 +320,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
         await agent_instance.bind_id_and_runtime(agent_id, self)
         return agent_id
 
-    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = _ANY_AGENT) -> T:
+    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = _AGENT) -> T:
         """Return the agent object for ``id`` (created if needed).
 
         Raises:
