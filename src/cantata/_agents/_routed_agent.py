@@ -94,13 +94,7 @@ def _make_handler(
     check_return = None if _ANY_KEY in produces_types else tuple(produces_types)
     name = func.__qualname__
 
-    async def wrapper(self: Any, message: Any, ctx: MessageContext) -> Any:
-        if type(message) not in target_set and _ANY_KEY not in target_set:
-            text = f"{name} cannot handle message of type {type(message).__name__}"
-            if strict:
-                raise CantHandleException(text)
-            _logger.warning(text)
-        result = await func(self, message, ctx)
+    def check_result(result: Any) -> Any:
         if rpc_mode is False and result is not None:
             text = f"{name} is an event handler and must return None, got {type(result).__name__}"
             if strict:
@@ -112,6 +106,14 @@ def _make_handler(
                 raise ValueError(text)
             _logger.warning(text)
         return result
+
+    async def wrapper(self: Any, message: Any, ctx: MessageContext) -> Any:
+        if type(message) not in target_set and _ANY_KEY not in target_set:
+            text = f"{name} cannot handle message of type {type(message).__name__}"
+            if strict:
+                raise CantHandleException(text)
+            _logger.warning(text)
+        return check_result(await func(self, message, ctx))
 
     def router(message: Any, ctx: MessageContext) -> bool:
         if rpc_mode is not None and ctx.is_rpc is not rpc_mode:
@@ -127,7 +129,39 @@ def _make_handler(
     wrapper.is_message_handler = True  # type: ignore[attr-defined]
     wrapper.router = router  # type: ignore[attr-defined]
     wrapper.is_rpc_only = rpc_mode  # type: ignore[attr-defined]
+    # For RoutedAgent's dispatch, which routes by exact type and so can skip the type check.
+    wrapper._cantata_route = _Route(  # type: ignore[attr-defined]
+        wrapper, router, func, check_result, rpc_mode is None and match is None
+    )
     return wrapper
+
+
+class _Route:
+    """How RoutedAgent calls one handler: the router, and the function with its check."""
+
+    __slots__ = ("always", "call", "check", "handler", "router")
+
+    def __init__(
+        self,
+        handler: Any,
+        router: Callable[[Any, MessageContext], bool],
+        call: Callable[..., Coroutine[Any, Any, Any]],
+        check: Callable[[Any], Any] | None,
+        always: bool,
+    ) -> None:
+        self.handler = handler
+        self.router = router
+        self.call = call
+        self.check = check
+        self.always = always
+
+
+def _route_for(handler: Any) -> _Route:
+    """The route of a decorated handler; a handler wrapped again is called as it is."""
+    route: _Route | None = getattr(handler, "_cantata_route", None)
+    if route is not None and route.handler is handler:
+        return route
+    return _Route(handler, handler.router, handler, None, False)
 
 
 def _decorator_factory(rpc_mode: bool | None) -> Any:
@@ -238,6 +272,8 @@ class RoutedAgent(BaseAgent):
 
     _handler_table: ClassVar[dict[type[Any], tuple[Any, ...]]] = {}
     _any_handlers: ClassVar[tuple[Any, ...]] = ()
+    _routes: ClassVar[dict[type[Any], tuple[_Route, ...]]] = {}
+    _any_routes: ClassVar[tuple[_Route, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -253,16 +289,19 @@ class RoutedAgent(BaseAgent):
                         table.setdefault(target, []).append(member)
         cls._handler_table = {key: tuple(value) for key, value in table.items()}
         cls._any_handlers = tuple(any_handlers)
+        cls._routes = {key: tuple(map(_route_for, value)) for key, value in table.items()}
+        cls._any_routes = tuple(map(_route_for, any_handlers))
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
 
     async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
         """Route ``message`` to the first matching handler."""
-        handlers = self._handler_table.get(type(message), self._any_handlers)
-        for handler in handlers:
-            if handler.router(message, ctx):
-                return await handler(self, message, ctx)
+        for route in self._routes.get(type(message), self._any_routes):
+            if route.always or route.router(message, ctx):
+                if route.check is None:
+                    return await route.call(self, message, ctx)
+                return route.check(await route.call(self, message, ctx))
         return await self.on_unhandled_message(message, ctx)
 
     async def on_unhandled_message(self, message: Any, ctx: MessageContext) -> Any:

@@ -31,6 +31,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.lowlevel import checkpoint
 
+from .._agents._base_agent import BaseAgent
 from .._contexts import _handler_agent_var
 from .._message_context import MessageContext
 from ..exceptions import MessageCancelledError, RuntimeStoppedError
@@ -199,15 +200,17 @@ class Dispatcher:
         chain_token = chain_var.set((*chain_var.get(), recipient) if is_rpc else (recipient,))
         try:
             reply = delivery.reply
+            # BaseAgent.on_message is final and only calls on_message_impl: skip a frame.
+            handle = agent.on_message_impl if isinstance(agent, BaseAgent) else agent.on_message
             if not delivery.token_supplied and reply is None:
-                return await agent.on_message(delivery.message, ctx)
+                return await handle(delivery.message, ctx)
             scope = anyio.CancelScope()
             if reply is not None:
                 reply.scope = scope
             hook_handle = delivery.token._add_cancel_hook(scope.cancel)
             try:
                 with scope:
-                    return await agent.on_message(delivery.message, ctx)
+                    return await handle(delivery.message, ctx)
             finally:
                 delivery.token._remove_cancel_hook(hook_handle)
             raise MessageCancelledError(f"message to {recipient} was cancelled")

@@ -184,7 +184,10 @@ class SingleThreadedAgentRuntime(Lifecycle):
                 None,
             )
             try:
-                return await self._respond(delivery, await dispatch.invoke(delivery, True))
+                result = await dispatch.invoke(delivery, True)
+                if self._interventions or event_logger.isEnabledFor(INFO):
+                    result = await self._respond(delivery, result)
+                return result
             except BaseException as exc:
                 self._handler_failed(delivery, exc)
                 raise
