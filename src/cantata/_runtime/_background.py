@@ -7,10 +7,10 @@ spawn a task outside a task group, and asyncio can. Trio, by design, cannot; the
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-import sniffio
 
 _STRUCTURED_HINT = (
     "runtime.start() needs a background task, which only asyncio can create without a task "
@@ -26,17 +26,27 @@ def spawn_background(func: Callable[[], Awaitable[None]]) -> Any:
         RuntimeError: no event loop is running, or the backend is not asyncio.
     """
     try:
-        backend = sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        if _trio_running():
+            raise RuntimeError(_STRUCTURED_HINT.format(backend="trio")) from None
         raise RuntimeError(
             "runtime.start() must be called from inside a running event loop "
             "(e.g. inside `async def main()` run by asyncio.run or anyio.run)"
         ) from None
-    if backend != "asyncio":
-        raise RuntimeError(_STRUCTURED_HINT.format(backend=backend))
-    import asyncio
 
     async def runner() -> None:
         await func()
 
-    return asyncio.get_running_loop().create_task(runner())
+    return loop.create_task(runner())
+
+
+def _trio_running() -> bool:
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
