@@ -2,9 +2,12 @@
 
 What is left is what any runtime with autogen-core's semantics has to do per message:
 
-* an RPC is a plain awaited call of the agent's ``on_message``, found in a dict of agents
-  (created by a factory on first use), which routes on ``type(message)`` through a dict of
-  handlers and is handed a small context object;
+* a sequential RPC (``rpc``, ``spawn``) is a plain awaited call of the agent's
+  ``on_message``, found in a dict of agents (created by a factory on first use), which
+  routes on ``type(message)`` through a dict of handlers and is handed a small context;
+* concurrent RPCs (``rpc_concurrent``) go through each agent's mailbox, a memory object
+  stream drained by one task, with the reply sent back on the caller's own stream: with
+  many callers, one agent must still handle one message at a time;
 * a publish looks up the topic type in a dict of routes and puts the message in each
   recipient's mailbox, an unbounded AnyIO memory object stream drained by one task per
   agent; a counter of queued deliveries and an ``anyio.Event`` give "wait until idle".
@@ -174,32 +177,65 @@ def rpc(sizes: Sizes) -> Trial:
     return trial
 
 
+Request = tuple[Ping, Context, MemoryObjectSendStream[Any]]
+
+
 def rpc_concurrent(sizes: Sizes) -> Trial:
+    """Concurrent callers need per-agent serialization, so each agent gets a mailbox.
+
+    As the issue defines the bound: one unbounded memory object stream per agent, drained by
+    one task that awaits ``on_message``; each caller sends its request with its own reply
+    stream and awaits the reply. (A plain awaited call, as in ``rpc``, would let two
+    callers run one agent's handler at once, which is not the same pattern.)
+    """
     callers, per_caller, nkeys = sizes.callers, sizes.calls_per_caller, sizes.keys
+
+    async def serve(agent: Agent, requests: MemoryObjectReceiveStream[Request]) -> None:
+        async with requests:
+            async for message, ctx, reply_to in requests:
+                reply_to.send_nowait(await agent.on_message(message, ctx))
 
     async def trial(watch: Stopwatch) -> int:
         tally = Tally()
-        directory = Directory({"echo": lambda key: Echo(key, tally)})
-        keys = [("echo", f"k{k}") for k in range(nkeys)]
-        for key in keys:
-            await directory.send(Ping(-1), key)
         wrong: list[Any] = []
         gate = Gate(callers)
-
-        async def caller(index: int) -> None:
-            await gate.arrive()
-            for seq in range(per_caller):
-                reply = await directory.send(Ping(seq), keys[(index * per_caller + seq) % nkeys])
-                if reply != Pong(seq):
-                    wrong.append(reply)
-
         async with anyio.create_task_group() as tg:
-            for index in range(callers):
-                tg.start_soon(caller, index)
-            await gate.all_arrived.wait()
-            watch.start()
-            gate.go.set()
-        watch.stop()
+            inboxes: list[MemoryObjectSendStream[Request]] = []
+            for k in range(nkeys):
+                send, receive = anyio.create_memory_object_stream[Request](math.inf)
+                tg.start_soon(serve, Echo(("echo", f"k{k}"), tally), receive)
+                inboxes.append(send)
+
+            async def call(inbox: MemoryObjectSendStream[Request], seq: int, box: Any) -> Any:
+                reply_send, reply_receive = box
+                inbox.send_nowait((Ping(seq), Context(None, True), reply_send))
+                return await reply_receive.receive()
+
+            async def caller(index: int) -> None:
+                box = anyio.create_memory_object_stream[Any](1)
+                await gate.arrive()
+                for seq in range(per_caller):
+                    inbox = inboxes[(index * per_caller + seq) % nkeys]
+                    reply = await call(inbox, seq, box)
+                    if reply != Pong(seq):
+                        wrong.append(reply)
+                for end in box:
+                    end.close()
+
+            box = anyio.create_memory_object_stream[Any](1)
+            for inbox in inboxes:  # warm-up: every agent handles one message
+                await call(inbox, -1, box)
+            for end in box:
+                end.close()
+            async with anyio.create_task_group() as callers_tg:
+                for index in range(callers):
+                    callers_tg.start_soon(caller, index)
+                await gate.all_arrived.wait()
+                watch.start()
+                gate.go.set()
+            watch.stop()
+            for inbox in inboxes:
+                inbox.close()
         check(not wrong and tally.count == callers * per_caller + nkeys, "bound rpc_concurrent")
         return callers * per_caller
 
