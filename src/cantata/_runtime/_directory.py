@@ -148,14 +148,16 @@ class AgentDirectory:
         finally:
             _instantiation_var.reset(token)
         agent: Agent = made
-        expected = self.expected.get(agent_id.type)
-        if expected is not None and not isinstance(agent, expected):
+        agent_type = agent_id.type
+        expected = self.expected.get(agent_type)
+        if expected is None:  # no class known at registration: learn the limit from the agent
+            self.limits[agent_type] = max(1, int(getattr(type(agent), "max_concurrency", 1)))
+        elif not isinstance(agent, expected):
             raise ValueError(
-                f"Factory for {agent_id.type!r} returned {type(agent).__name__}, "
+                f"Factory for {agent_type!r} returned {type(agent).__name__}, "
                 f"expected {expected.__name__}"
             )
-        bound = getattr(agent, "_id", None)
-        if bound != agent_id:
+        bound = getattr(agent, "_id", None)  # BaseAgent binds itself from the context
+        if bound is not agent_id and bound != agent_id:
             await agent.bind_id_and_runtime(agent_id, self._runtime)
-        self.limits[agent_id.type] = max(1, int(getattr(type(agent), "max_concurrency", 1)))
         return agent
