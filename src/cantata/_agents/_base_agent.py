@@ -40,7 +40,9 @@ class BaseAgent(ABC):
 
     Subclasses implement :meth:`on_message_impl`. Set the class attribute ``max_concurrency``
     to a number above 1 to let the runtime run that many deliveries to one instance at once
-    (the default, 1, gives actor semantics: one message at a time per instance).
+    (the default, 1, gives actor semantics: one message at a time per instance). The runtime
+    reads it from the class the type was registered with (``register``'s class, or the first
+    agent created when no class was given).
     """
 
     internal_unbound_subscriptions_list: ClassVar[list[UnboundSubscription]] = []
