@@ -58,6 +58,7 @@ class Dispatcher:
         self._limits = directory.limits
         self._boxes: dict[AgentId, Mailbox] = {}
         self._spare_boxes: list[Mailbox] = []
+        self._waiting_on: dict[AgentId, list[AgentId]] = {}  # agent -> targets of its waits
         self._ready: deque[Mailbox] = deque()
         self._resumes: deque[Reply] = deque()
         self.outstanding = 0  # deliveries queued or running
@@ -91,20 +92,54 @@ class Dispatcher:
         """Mark ``recipient`` busy for an RPC run now in the caller's task, if it may run now.
 
         It may if the runtime dispatches and the agent is idle with nothing queued, has room
-        under its ``max_concurrency``, or is part of the caller's RPC chain (re-entrancy).
-        Returns None if the message must be queued instead.
+        under its ``max_concurrency``, is part of the caller's RPC chain (re-entrancy), or is
+        itself waiting, directly or through other agents, for an agent of the caller's chain
+        (two chains calling into each other: queueing would deadlock both, so the call is
+        admitted as a re-entrant one). Returns None if the message must be queued instead.
         """
         if not (self.dispatching or self.stepping):
             return None
         box = self._boxes.get(recipient)
         if box is None:
             box = self._boxes[recipient] = self._new_box(recipient)
-        elif (box.queue or box.running >= box.limit) and recipient not in chain_var.get():
-            return None
+        elif box.queue or box.running >= box.limit:
+            chain = chain_var.get()
+            if recipient not in chain and not self._waits_for_chain(recipient, chain):
+                return None
+
         box.running += 1
         self.outstanding += 1
         self.in_flight += 1
         return box
+
+    def _waits_for_chain(self, target: AgentId, chain: tuple[AgentId, ...]) -> bool:
+        """Whether ``target`` waits (transitively, through queued RPCs) for a chain member."""
+        if not chain or not self._waiting_on:
+            return False
+        members = set(chain)
+        seen: set[AgentId] = set()
+        stack = [target]
+        while stack:
+            agent = stack.pop()
+            if agent in members:
+                return True
+            if agent not in seen:
+                seen.add(agent)
+                stack.extend(self._waiting_on.get(agent, ()))
+        return False
+
+    def add_wait(self, chain: tuple[AgentId, ...], target: AgentId) -> None:
+        """Record that every agent of ``chain`` waits for a queued RPC to ``target``."""
+        for agent in chain:
+            self._waiting_on.setdefault(agent, []).append(target)
+
+    def remove_wait(self, chain: tuple[AgentId, ...], target: AgentId) -> None:
+        """Undo :meth:`add_wait`."""
+        for agent in chain:
+            targets = self._waiting_on[agent]
+            targets.remove(target)
+            if not targets:
+                del self._waiting_on[agent]
 
     def release(self, box: Mailbox) -> None:
         """One delivery of ``box`` finished (or was skipped); reschedule or forget the box."""

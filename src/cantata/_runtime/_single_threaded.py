@@ -29,6 +29,7 @@ from ..logging import (
     MessageHandlerExceptionEvent,
     MessageKind,
 )
+from ._chain import chain_var
 from ._directory import AgentDirectory
 from ._dispatch import Dispatcher
 from ._events import INFO, event_logger, log_message
@@ -73,7 +74,9 @@ class SingleThreadedAgentRuntime(Lifecycle):
        runtime; each subscriber sees a topic's messages in publish order. An agent instance
        handles one message at a time (its class may raise ``max_concurrency`` to opt in to
        concurrent handling). An RPC chain that comes back into an agent it already passed
-       through (A -> B -> A, A -> A) is admitted at once instead of deadlocking.
+       through (A -> B -> A, A -> A) is admitted at once instead of deadlocking, and so is an
+       RPC to an agent that waits, through queued RPCs, for the caller's chain (A waits for
+       B while B, in another chain, calls A).
     2. **Determinism.** If handlers only await the runtime, the delivery trace (see
        :meth:`add_trace_hook`) is the same in every run and on asyncio and Trio.
     3. **Idle-stop.** :meth:`stop_when_idle` returns exactly when nothing is queued and no
@@ -207,13 +210,19 @@ class SingleThreadedAgentRuntime(Lifecycle):
         )
         reply.delivery = delivery
         dispatch.enqueue(delivery)
-        if not supplied:
-            return await dispatch.wait_reply(reply)
-        hook = cancellation_token._add_cancel_hook(partial(dispatch.cancel_pending, reply))
+        chain = chain_var.get()
+        dispatch.add_wait(chain, recipient)
+        hook = (
+            cancellation_token._add_cancel_hook(partial(dispatch.cancel_pending, reply))
+            if supplied
+            else None
+        )
         try:
             return await dispatch.wait_reply(reply)
         finally:
-            cancellation_token._remove_cancel_hook(hook)
+            dispatch.remove_wait(chain, recipient)
+            if hook is not None:
+                cancellation_token._remove_cancel_hook(hook)
 
     async def publish_message(
         self,
