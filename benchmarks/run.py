@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shlex
 import sys
 import time
@@ -199,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     date = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    command = shlex.join(sys.orig_argv)
+    argv = sys.argv[1:]
+    if os.environ.get("NOX_CURRENT_SESSION") == "bench":
+        command = shlex.join(["nox", "-s", "bench", *(["--", *argv] if argv else [])])
+    else:
+        command = shlex.join(["python", "benchmarks/run.py", *argv])
     run = Run(args)
     mode = "quick" if args.quick else "full"
     print(
