@@ -79,6 +79,7 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "AgentType": _is_dataclass_type,
     "BaseAgent": inspect.isabstract,
     "CancellationToken": _is_class,
+    "CheckpointError": lambda obj: issubclass(obj, RuntimeError),
     "ClosureAgent": lambda obj: issubclass(obj, BaseAgent),
     "ClosureContext": _is_runtime_checkable_protocol,
     "DefaultInterventionHandler": _is_class,

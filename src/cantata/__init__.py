@@ -25,6 +25,7 @@ from ._function_call import FunctionCall
 from ._image import Image
 from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
 from ._message_context import MessageContext
+from ._runtime._checkpoint import CheckpointError
 from ._runtime._protocol import AgentRuntime
 from ._runtime._single_threaded import SingleThreadedAgentRuntime
 from ._runtime._subscription_index import SubscriptionNotFoundError
@@ -66,6 +67,7 @@ __all__ = [
     "AgentType",
     "BaseAgent",
     "CancellationToken",
+    "CheckpointError",
     "ClosureAgent",
     "ClosureContext",
     "DefaultInterventionHandler",

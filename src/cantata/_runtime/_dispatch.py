@@ -25,6 +25,7 @@ How deliveries run
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -333,6 +334,14 @@ class Dispatcher:
         """Token callback: a queued RPC's token was cancelled."""
         if reply.scope is None:  # not started: the caller gets the error now
             self.finish(reply, error=MessageCancelledError("message was cancelled"))
+
+    def queued_in_order(self) -> Iterator[Delivery]:
+        """Every queued delivery, in the order the workers would start them."""
+        seen: set[int] = set()
+        for box in (*self._ready, *self._boxes.values()):
+            if id(box) not in seen:
+                seen.add(id(box))
+                yield from box.queue
 
     def fail_queued_rpcs(self) -> None:
         """Fail every queued, undelivered RPC with :class:`RuntimeStoppedError`."""

@@ -30,6 +30,7 @@ from ..logging import (
     MessageKind,
 )
 from ._chain import chain_var
+from ._checkpoint import restore_checkpoint, take_checkpoint
 from ._directory import AgentDirectory
 from ._dispatch import Dispatcher
 from ._events import INFO, event_logger, log_message
@@ -381,6 +382,50 @@ class SingleThreadedAgentRuntime(Lifecycle):
     async def agent_load_state(self, agent: AgentId, state: Mapping[str, Any]) -> None:
         """Load ``state`` into ``agent`` (created if needed)."""
         await (await self._directory.get(agent)).load_state(state)
+
+    async def checkpoint(self) -> dict[str, Any]:
+        """Capture agent states, subscriptions and queued messages as one JSON document.
+
+        Take it when no handler runs: before start, after :meth:`stop` (queued publishes are
+        kept), or when idle. See :mod:`cantata._runtime._checkpoint` for what it holds and
+        what it cannot capture.
+
+        Raises:
+            CheckpointError: a handler is running, or RPCs with waiting callers are queued.
+        """
+        return await take_checkpoint(self)
+
+    async def restore_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
+        """Load a :meth:`checkpoint` document into this runtime (register the agent types
+        first); its queued messages are delivered, in their order, once the runtime runs.
+
+        Raises:
+            CheckpointError: wrong format or version, or handlers are running.
+            UnknownAgentTypeError: an agent type of the checkpoint is not registered.
+        """
+        await restore_checkpoint(self, checkpoint)
+
+    def _publish_delivery(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        topic_id: TopicId,
+        message_id: str,
+    ) -> Delivery:
+        """A publish delivery restored from a checkpoint (fresh token, current context)."""
+        self._directory.check_type(recipient.type)
+        return Delivery(
+            message,
+            recipient,
+            sender,
+            topic_id,
+            CancellationToken(),
+            False,
+            message_id,
+            _copy_context(),
+            None,
+        )
 
     async def save_state(self) -> Mapping[str, Any]:
         """Return ``{"type/key": state}`` for every instantiated agent."""

@@ -9,6 +9,8 @@ depend on the topic source, so it cannot be cached).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .._agent_id import AgentId, _agent_id_unchecked
 from .._subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .._topic import TopicId
@@ -38,7 +40,8 @@ class SubscriptionIndex:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Subscription]:
+        """The subscriptions, in the order they were added (a snapshot)."""
         return iter(list(self._by_id.values()))
 
     def add(self, subscription: Subscription) -> None:

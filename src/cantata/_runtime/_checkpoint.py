@@ -1,0 +1,199 @@
+"""Whole-runtime checkpoints: agent states, subscriptions and every queued message.
+
+A checkpoint is one JSON-serializable document::
+
+    {
+      "format": "cantata.checkpoint",
+      "version": 1,
+      "agents": {"type/key": <the agent's save_state()>, ...},
+      "subscriptions": [{"kind": "type" | "prefix", "id": ..., "topic": ..., "agent_type": ...}],
+      "queued": [{"recipient": "type/key", "sender": "type/key" | null,
+                  "topic": {"type": ..., "source": ...}, "message_id": ...,
+                  "type_name": ..., "content_type": ..., "data": <JSON> | "base64": ...}]
+    }
+
+``queued`` lists the undelivered publishes in the order the runtime would deliver them, so a
+runtime restored from it (on either backend) delivers the rest exactly as the original would
+have.
+
+When a checkpoint can be taken: when no handler is running. That is the case before the
+first start, after ``stop()`` (queued publishes are kept; queued RPCs have failed), and in a
+started runtime that is idle (after ``stop_when_idle()``-style quiescence, or between
+``process_next()`` steps of a runtime that is not started).
+
+What a checkpoint cannot capture: a handler in mid-flight (its local variables and its
+position in the code), RPCs whose callers are waiting (their callers are live coroutines;
+:func:`take_checkpoint` refuses while any is queued), the context variables a queued message
+carried from its sender, cancellation tokens passed with a publish, trace hooks, intervention
+handlers, factories and serializers (the restoring program registers those again, as at
+start-up), and subscriptions of custom :class:`Subscription` classes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._agent_id import AgentId
+from .._serialization import JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE, UnknownPayload
+from .._subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
+from .._topic import TopicId
+
+if TYPE_CHECKING:
+    from ._records import Delivery
+    from ._single_threaded import SingleThreadedAgentRuntime
+
+FORMAT = "cantata.checkpoint"
+VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be taken now, or a document cannot be restored."""
+
+
+async def take_checkpoint(runtime: SingleThreadedAgentRuntime) -> dict[str, Any]:
+    """Capture ``runtime`` as a JSON-serializable document (see the module docstring).
+
+    Raises:
+        CheckpointError: a handler is running, or an RPC is queued.
+        SerializationError | ValueError: a queued message's type has no serializer.
+    """
+    dispatch = runtime._dispatch
+    if dispatch.in_flight:
+        raise CheckpointError(
+            f"{dispatch.in_flight} handler(s) running: take a checkpoint when the runtime is "
+            "idle or stopped (e.g. after stop() or stop_when_idle())"
+        )
+    queued = list(dispatch.queued_in_order())
+    if any(delivery.reply is not None for delivery in queued):
+        raise CheckpointError("RPCs are queued with callers waiting for them; they cannot be saved")
+    agents = {
+        str(agent_id): dict(await agent.save_state())
+        for agent_id, agent in list(runtime._directory.agents.items())
+    }
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "agents": agents,
+        "subscriptions": [_dump_subscription(sub) for sub in runtime._subscriptions],
+        "queued": [_dump_delivery(runtime, delivery) for delivery in queued],
+    }
+
+
+async def restore_checkpoint(
+    runtime: SingleThreadedAgentRuntime, checkpoint: Mapping[str, Any]
+) -> None:
+    """Load ``checkpoint`` into ``runtime``, which has its agent types registered again.
+
+    Agent states are loaded (creating the agents), subscriptions not already present are
+    added, and the queued messages are queued again in their order; they are delivered once
+    the runtime runs.
+
+    Raises:
+        CheckpointError: not a checkpoint of a supported version, or the runtime is running
+            handlers.
+        UnknownAgentTypeError: an agent type of the checkpoint is not registered.
+        SerializationError | ValueError: a queued message cannot be deserialized.
+    """
+    if checkpoint.get("format") != FORMAT or checkpoint.get("version") != VERSION:
+        raise CheckpointError(
+            f"not a {FORMAT} document of version {VERSION}: "
+            f"format={checkpoint.get('format')!r}, version={checkpoint.get('version')!r}"
+        )
+    if runtime._dispatch.in_flight:
+        raise CheckpointError("restore into a runtime that is not running handlers")
+    deliveries = [_load_delivery(runtime, entry) for entry in checkpoint["queued"]]
+    for key, state in checkpoint["agents"].items():
+        agent_id = AgentId.from_str(key)
+        await (await runtime._directory.get(agent_id)).load_state(state)
+    existing = list(runtime._subscriptions)
+    for entry in checkpoint["subscriptions"]:
+        subscription = _load_subscription(entry)
+        if not any(sub == subscription for sub in existing):
+            runtime._subscriptions.add(subscription)
+    for message, recipient, sender, topic_id, message_id in deliveries:
+        runtime._dispatch.enqueue(
+            runtime._publish_delivery(message, recipient, sender, topic_id, message_id)
+        )
+
+
+def _dump_subscription(subscription: Subscription) -> dict[str, str]:
+    if isinstance(subscription, TypeSubscription):
+        return {
+            "kind": "type",
+            "id": subscription.id,
+            "topic": subscription.topic_type,
+            "agent_type": subscription.agent_type,
+        }
+    if isinstance(subscription, TypePrefixSubscription):
+        return {
+            "kind": "prefix",
+            "id": subscription.id,
+            "topic": subscription.topic_type_prefix,
+            "agent_type": subscription.agent_type,
+        }
+    raise CheckpointError(f"cannot save a subscription of type {type(subscription).__name__}")
+
+
+def _load_subscription(entry: Mapping[str, str]) -> Subscription:
+    kind = entry["kind"]
+    if kind == "type":
+        return TypeSubscription(entry["topic"], entry["agent_type"], id=entry["id"])
+    if kind == "prefix":
+        return TypePrefixSubscription(entry["topic"], entry["agent_type"], id=entry["id"])
+    raise CheckpointError(f"unknown subscription kind {kind!r}")
+
+
+def _dump_delivery(runtime: SingleThreadedAgentRuntime, delivery: Delivery) -> dict[str, Any]:
+    registry = runtime._serialization
+    message = delivery.message
+    type_name = registry.type_name(message)
+    content_type = JSON_DATA_CONTENT_TYPE
+    if not registry.is_registered(type_name, content_type) and registry.is_registered(
+        type_name, PROTOBUF_DATA_CONTENT_TYPE
+    ):
+        content_type = PROTOBUF_DATA_CONTENT_TYPE
+    payload = registry.serialize(message, type_name=type_name, data_content_type=content_type)
+    topic = delivery.topic_id
+    entry: dict[str, Any] = {
+        "recipient": str(delivery.recipient),
+        "sender": None if delivery.sender is None else str(delivery.sender),
+        "topic": None if topic is None else {"type": topic.type, "source": topic.source},
+        "message_id": delivery.message_id,
+        "type_name": type_name,
+        "content_type": content_type,
+    }
+    if content_type == JSON_DATA_CONTENT_TYPE:
+        entry["data"] = json.loads(payload)
+    else:
+        entry["base64"] = base64.b64encode(payload).decode("ascii")
+    return entry
+
+
+def _load_delivery(
+    runtime: SingleThreadedAgentRuntime, entry: Mapping[str, Any]
+) -> tuple[Any, AgentId, AgentId | None, TopicId, str]:
+    content_type = entry["content_type"]
+    if "data" in entry:
+        payload = json.dumps(entry["data"]).encode()
+    else:
+        payload = base64.b64decode(entry["base64"], validate=True)
+    message = runtime._serialization.deserialize(
+        payload, type_name=entry["type_name"], data_content_type=content_type
+    )
+    if isinstance(message, UnknownPayload):
+        raise CheckpointError(
+            f"no serializer registered for {entry['type_name']!r} ({content_type}): "
+            "register the agent types (and serializers) before restoring"
+        )
+    topic = entry["topic"]
+    sender = entry["sender"]
+    return (
+        message,
+        AgentId.from_str(entry["recipient"]),
+        None if sender is None else AgentId.from_str(sender),
+        TopicId(topic["type"], topic["source"]),
+        entry["message_id"],
+    )
