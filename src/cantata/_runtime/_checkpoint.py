@@ -16,10 +16,12 @@ A checkpoint is one JSON-serializable document::
 runtime restored from it (on either backend) delivers the rest exactly as the original would
 have.
 
-When a checkpoint can be taken: when no handler is running. That is the case before the
-first start, after ``stop()`` (queued publishes are kept; queued RPCs have failed), and in a
-started runtime that is idle (after ``stop_when_idle()``-style quiescence, or between
-``process_next()`` steps of a runtime that is not started).
+When a checkpoint can be taken: when no handler is running and the workers cannot start one.
+That is the case before the first start, after ``stop()`` (queued publishes are kept; queued
+RPCs have failed), between ``process_next()`` steps of a runtime that is not started, and in a
+started runtime with nothing queued. A started runtime with queued messages is refused: stop
+it first. Publishes whose cancellation token was cancelled are left out (they would not be
+delivered).
 
 What a checkpoint cannot capture: a handler in mid-flight (its local variables and its
 position in the code), RPCs whose callers are waiting (their callers are live coroutines;
@@ -66,7 +68,13 @@ async def take_checkpoint(runtime: SingleThreadedAgentRuntime) -> dict[str, Any]
             f"{dispatch.in_flight} handler(s) running: take a checkpoint when the runtime is "
             "idle or stopped (e.g. after stop() or stop_when_idle())"
         )
-    queued = list(dispatch.queued_in_order())
+    if dispatch.dispatching and dispatch.queued:
+        raise CheckpointError(
+            "the runtime is running with messages queued: stop() it first (queued publishes "
+            "are kept) or wait until it is idle"
+        )
+    # A delivery whose token was cancelled would be skipped: it is not part of the future.
+    queued = [d for d in dispatch.queued_in_order() if not d.token.is_cancelled()]
     if any(delivery.reply is not None for delivery in queued):
         raise CheckpointError("RPCs are queued with callers waiting for them; they cannot be saved")
     agents = {
@@ -104,13 +112,17 @@ async def restore_checkpoint(
         )
     if runtime._dispatch.in_flight:
         raise CheckpointError("restore into a runtime that is not running handlers")
+    # Everything is parsed and checked before anything changes: a document that cannot be
+    # restored leaves the runtime as it was.
     deliveries = [_load_delivery(runtime, entry) for entry in checkpoint["queued"]]
-    for key, state in checkpoint["agents"].items():
-        agent_id = AgentId.from_str(key)
+    states = [(AgentId.from_str(key), state) for key, state in checkpoint["agents"].items()]
+    subscriptions = [_load_subscription(entry) for entry in checkpoint["subscriptions"]]
+    for agent_id in (*(a for a, _ in states), *(d[1] for d in deliveries)):
+        runtime._directory.check_type(agent_id.type)
+    for agent_id, state in states:
         await (await runtime._directory.get(agent_id)).load_state(state)
     existing = list(runtime._subscriptions)
-    for entry in checkpoint["subscriptions"]:
-        subscription = _load_subscription(entry)
+    for subscription in subscriptions:
         if not any(sub == subscription for sub in existing):
             runtime._subscriptions.add(subscription)
     for message, recipient, sender, topic_id, message_id in deliveries:
