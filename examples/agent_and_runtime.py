@@ -5,21 +5,18 @@ creates agent instances from registered factories when it first delivers a messa
 (The guide's ``MyAssistant``, a wrapper around an AgentChat agent, needs another library and
 is left out.)
 
-Run it with ``python examples/agent_and_runtime.py``. That uses ``runtime.start()`` and
-``await runtime.stop()`` as the guide does, which needs asyncio. :func:`run_structured` runs
-the same program as ``async with SingleThreadedAgentRuntime() as runtime:``, which also runs
-on Trio::
-
-    anyio.run(run_structured, backend="trio")
+``python examples/agent_and_runtime.py`` runs :func:`main`, the guide's code: it starts,
+stops and restarts the runtime with ``runtime.start()`` and ``await runtime.stop()``, which
+needs asyncio. :func:`run_structured` does the same with two ``async with`` blocks, on
+asyncio or Trio (see ``examples/README.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
+
+from _support import printed_lines
 
 from cantata import (
     AgentId,
@@ -72,34 +69,20 @@ async def main() -> None:
 # -- The same program in the structured form (asyncio and Trio) ------------------------------
 
 
+async def structured() -> None:
+    async with SingleThreadedAgentRuntime() as runtime:
+        print(await MyAgent.register(runtime, "my_agent", lambda: MyAgent()))
+        await runtime.send_message(MyMessageType("Hello, World!"), AgentId("my_agent", "default"))
+    # Leaving the block stops the runtime. It can run again in another block.
+    async with runtime:
+        await runtime.send_message(MyMessageType("Hello again!"), AgentId("my_agent", "default"))
+        await runtime.stop_when_idle()
+    await runtime.close()
+
+
 async def run_structured() -> list[str]:
-    """Run the program with ``async with``; return the lines it printed."""
-    with redirect_stdout(_Tee()) as printed:
-        async with SingleThreadedAgentRuntime() as runtime:
-            print(await MyAgent.register(runtime, "my_agent", lambda: MyAgent()))
-            await runtime.send_message(
-                MyMessageType("Hello, World!"), AgentId("my_agent", "default")
-            )
-        # Leaving the block stops the runtime. It can run again in another block.
-        async with runtime:
-            await runtime.send_message(
-                MyMessageType("Hello again!"), AgentId("my_agent", "default")
-            )
-            await runtime.stop_when_idle()
-        await runtime.close()
-    return printed.getvalue().splitlines()
-
-
-class _Tee(io.StringIO):
-    """A stand-in for stdout that prints and also keeps what was printed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stdout = sys.stdout
-
-    def write(self, text: str) -> int:
-        self._stdout.write(text)
-        return super().write(text)
+    """Run :func:`structured`; return the lines it printed."""
+    return await printed_lines(structured)
 
 
 if __name__ == "__main__":

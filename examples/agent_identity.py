@@ -11,20 +11,17 @@ The section has little code, so this example demonstrates what it describes:
   delivers a message to an id (or when asked to with ``runtime.get(..., lazy=False)``) and
   reuses that instance afterwards.
 
-Run it with ``python examples/agent_identity.py`` (``runtime.start()`` and
-``await runtime.stop()``, asyncio). :func:`run_structured` runs the same program as
-``async with SingleThreadedAgentRuntime() as runtime:``, which also runs on Trio::
-
-    anyio.run(run_structured, backend="trio")
+``python examples/agent_identity.py`` runs the lifecycle part after ``runtime.start()``, on
+asyncio; :func:`run_structured` runs it inside an ``async with`` block, on asyncio or Trio
+(see ``examples/README.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
+
+from _support import Form, printed_lines, start_form, structured_form
 
 from cantata import (
     AgentId,
@@ -113,39 +110,20 @@ async def review(runtime: SingleThreadedAgentRuntime) -> None:
     print(await runtime.agent_metadata(AgentId("quick_reviewer", "review_1")))
 
 
-async def main() -> None:
-    agent_ids()
-    runtime = SingleThreadedAgentRuntime()
+async def lifecycle(runtime: SingleThreadedAgentRuntime) -> None:
     await register_agent_types(runtime)
-    runtime.start()
     await review(runtime)
-    await runtime.stop()
 
 
-# -- The same program in the structured form (asyncio and Trio) ------------------------------
+async def run(form: Form) -> None:
+    agent_ids()
+    await form(lifecycle)
 
 
 async def run_structured() -> list[str]:
     """Run the program with ``async with``; return the lines it printed."""
-    with redirect_stdout(_Tee()) as printed:
-        agent_ids()
-        async with SingleThreadedAgentRuntime() as runtime:
-            await register_agent_types(runtime)
-            await review(runtime)
-    return printed.getvalue().splitlines()
-
-
-class _Tee(io.StringIO):
-    """A stand-in for stdout that prints and also keeps what was printed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stdout = sys.stdout
-
-    def write(self, text: str) -> int:
-        self._stdout.write(text)
-        return super().write(text)
+    return await printed_lines(run, structured_form)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run(start_form))

@@ -4,21 +4,19 @@ Messages are plain dataclasses; ``RoutedAgent`` routes them to handlers by type 
 ``match`` predicate). Agents talk by direct messaging (request/response, like a function
 call) or by broadcast (publish to a topic; subscriptions decide who receives it).
 
-Run it with ``python examples/message_and_communication.py``: each of the guide's snippets
-runs on its own runtime with ``runtime.start()`` and ``await runtime.stop_when_idle()``, as
-in the guide, on asyncio. :func:`run_structured` runs the same snippets as
-``async with SingleThreadedAgentRuntime() as runtime:``, which also runs on Trio::
-
-    anyio.run(run_structured, backend="trio")
+Each snippet function registers the snippet's agents and sends its messages; it runs on a
+runtime of its own. ``python examples/message_and_communication.py`` starts each runtime
+with ``runtime.start()`` and ends it with ``await runtime.stop_when_idle()`` as the guide
+does, on asyncio; :func:`run_structured` runs each snippet inside an ``async with`` block, on
+asyncio or Trio (see ``examples/README.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
+
+from _support import Form, printed_lines, run_titled, start_form, structured_form
 
 from cantata import (
     AgentId,
@@ -61,16 +59,13 @@ class MyAgent(RoutedAgent):
         print(f"Hello, {message.source}, you sent me {message.url}!")
 
 
-async def routing_by_type() -> None:
-    runtime = SingleThreadedAgentRuntime()
+async def routing_by_type(runtime: SingleThreadedAgentRuntime) -> None:
     await MyAgent.register(runtime, "my_agent", lambda: MyAgent("My Agent"))
-    runtime.start()
     agent_id = AgentId("my_agent", "default")
     await runtime.send_message(TextMessage(content="Hello, World!", source="User"), agent_id)
     await runtime.send_message(
         ImageMessage(url="https://example.com/image.jpg", source="User"), agent_id
     )
-    await runtime.stop_when_idle()
 
 
 # -- Routing Messages of the Same Type -------------------------------------------------------
@@ -90,12 +85,10 @@ class RoutedBySenderAgent(RoutedAgent):
         print(f"Hello, {message.source}, you sent me {message.url}!")
 
 
-async def routing_same_type() -> None:
-    runtime = SingleThreadedAgentRuntime()
+async def routing_same_type(runtime: SingleThreadedAgentRuntime) -> None:
     await RoutedBySenderAgent.register(
         runtime, "my_agent", lambda: RoutedBySenderAgent("Routed by sender agent")
     )
-    runtime.start()
     agent_id = AgentId("my_agent", "default")
     await runtime.send_message(TextMessage(content="Hello, World!", source="user1-test"), agent_id)
     await runtime.send_message(TextMessage(content="Hello, World!", source="user2-test"), agent_id)
@@ -105,7 +98,6 @@ async def routing_same_type() -> None:
     await runtime.send_message(
         ImageMessage(url="https://example.com/image.jpg", source="user2-test"), agent_id
     )
-    await runtime.stop_when_idle()
     # The first ImageMessage is not handled: its source matches no handler's `match`.
 
 
@@ -138,16 +130,13 @@ class OuterAgent(RoutedAgent):
         print(f"Received inner response: {response.content}")
 
 
-async def direct_messaging() -> None:
-    runtime = SingleThreadedAgentRuntime()
+async def direct_messaging(runtime: SingleThreadedAgentRuntime) -> None:
     await InnerAgent.register(runtime, "inner_agent", lambda: InnerAgent("InnerAgent"))
     await OuterAgent.register(
         runtime, "outer_agent", lambda: OuterAgent("OuterAgent", "inner_agent")
     )
-    runtime.start()
     outer_agent_id = AgentId("outer_agent", "default")
     await runtime.send_message(Message(content="Hello, World!"), outer_agent_id)
-    await runtime.stop_when_idle()
 
 
 # -- Broadcast: Subscribe and Publish to Topics ----------------------------------------------
@@ -169,9 +158,7 @@ class BroadcastingAgent(RoutedAgent):
         )
 
 
-async def broadcast() -> None:
-    runtime = SingleThreadedAgentRuntime()
-
+async def broadcast(runtime: SingleThreadedAgentRuntime) -> None:
     # Option 1: with type_subscription decorator
     # The type_subscription class decorator automatically adds a TypeSubscription to
     # the runtime when the agent is registered.
@@ -187,13 +174,11 @@ async def broadcast() -> None:
         TypeSubscription(topic_type="default", agent_type="broadcasting_agent")
     )
 
-    # Start the runtime and publish a message.
-    runtime.start()
+    # Publish a message.
     await runtime.publish_message(
         Message("Hello, World! From the runtime!"),
         topic_id=TopicId(type="default", source="default"),
     )
-    await runtime.stop_when_idle()
 
 
 # -- Default Topic and Subscriptions ---------------------------------------------------------
@@ -210,19 +195,16 @@ class BroadcastingAgentDefaultTopic(RoutedAgent):
         )
 
 
-async def default_topic() -> None:
-    runtime = SingleThreadedAgentRuntime()
+async def default_topic(runtime: SingleThreadedAgentRuntime) -> None:
     await BroadcastingAgentDefaultTopic.register(
         runtime, "broadcasting_agent", lambda: BroadcastingAgentDefaultTopic("Broadcasting Agent")
     )
     await ReceivingAgent.register(
         runtime, "receiving_agent", lambda: ReceivingAgent("Receiving Agent")
     )
-    runtime.start()
     await runtime.publish_message(
         Message("Hello, World! From the runtime!"), topic_id=DefaultTopicId()
     )
-    await runtime.stop_when_idle()
 
 
 SNIPPETS = [
@@ -234,124 +216,14 @@ SNIPPETS = [
 ]
 
 
-async def main() -> None:
-    for title, snippet in SNIPPETS:
-        print(f"# {title}")
-        await snippet()
-
-
-# -- The same snippets in the structured form (asyncio and Trio) -----------------------------
-#
-# The runtime runs for the duration of the `async with` block. stop_when_idle() inside the
-# block delivers every message first, as in the guide's form.
-
-
-async def routing_by_type_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await MyAgent.register(runtime, "my_agent", lambda: MyAgent("My Agent"))
-        agent_id = AgentId("my_agent", "default")
-        await runtime.send_message(TextMessage(content="Hello, World!", source="User"), agent_id)
-        await runtime.send_message(
-            ImageMessage(url="https://example.com/image.jpg", source="User"), agent_id
-        )
-        await runtime.stop_when_idle()
-
-
-async def routing_same_type_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await RoutedBySenderAgent.register(
-            runtime, "my_agent", lambda: RoutedBySenderAgent("Routed by sender agent")
-        )
-        agent_id = AgentId("my_agent", "default")
-        await runtime.send_message(
-            TextMessage(content="Hello, World!", source="user1-test"), agent_id
-        )
-        await runtime.send_message(
-            TextMessage(content="Hello, World!", source="user2-test"), agent_id
-        )
-        await runtime.send_message(
-            ImageMessage(url="https://example.com/image.jpg", source="user1-test"), agent_id
-        )
-        await runtime.send_message(
-            ImageMessage(url="https://example.com/image.jpg", source="user2-test"), agent_id
-        )
-        await runtime.stop_when_idle()
-
-
-async def direct_messaging_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await InnerAgent.register(runtime, "inner_agent", lambda: InnerAgent("InnerAgent"))
-        await OuterAgent.register(
-            runtime, "outer_agent", lambda: OuterAgent("OuterAgent", "inner_agent")
-        )
-        outer_agent_id = AgentId("outer_agent", "default")
-        await runtime.send_message(Message(content="Hello, World!"), outer_agent_id)
-        await runtime.stop_when_idle()
-
-
-async def broadcast_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await ReceivingAgent.register(
-            runtime, "receiving_agent", lambda: ReceivingAgent("Receiving Agent")
-        )
-        await BroadcastingAgent.register(
-            runtime, "broadcasting_agent", lambda: BroadcastingAgent("Broadcasting Agent")
-        )
-        await runtime.add_subscription(
-            TypeSubscription(topic_type="default", agent_type="broadcasting_agent")
-        )
-        await runtime.publish_message(
-            Message("Hello, World! From the runtime!"),
-            topic_id=TopicId(type="default", source="default"),
-        )
-        await runtime.stop_when_idle()
-
-
-async def default_topic_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await BroadcastingAgentDefaultTopic.register(
-            runtime,
-            "broadcasting_agent",
-            lambda: BroadcastingAgentDefaultTopic("Broadcasting Agent"),
-        )
-        await ReceivingAgent.register(
-            runtime, "receiving_agent", lambda: ReceivingAgent("Receiving Agent")
-        )
-        await runtime.publish_message(
-            Message("Hello, World! From the runtime!"), topic_id=DefaultTopicId()
-        )
-        await runtime.stop_when_idle()
-
-
-STRUCTURED_SNIPPETS = [
-    ("Routing Messages by Type", routing_by_type_structured),
-    ("Routing Messages of the Same Type", routing_same_type_structured),
-    ("Direct Messaging", direct_messaging_structured),
-    ("Broadcast", broadcast_structured),
-    ("Default Topic and Subscriptions", default_topic_structured),
-]
+async def run(form: Form) -> None:
+    await run_titled(SNIPPETS, form)
 
 
 async def run_structured() -> list[str]:
     """Run every snippet with ``async with``; return the lines they printed."""
-    with redirect_stdout(_Tee()) as printed:
-        for title, snippet in STRUCTURED_SNIPPETS:
-            print(f"# {title}")
-            await snippet()
-    return printed.getvalue().splitlines()
-
-
-class _Tee(io.StringIO):
-    """A stand-in for stdout that prints and also keeps what was printed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stdout = sys.stdout
-
-    def write(self, text: str) -> int:
-        self._stdout.write(text)
-        return super().write(text)
+    return await printed_lines(run, structured_form)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run(start_form))

@@ -9,11 +9,10 @@ output. When ``OPENAI_BASE_URL`` or ``OPENAI_API_KEY`` is set and
 ``cantata.models.openai`` is available, :func:`create_model_client` returns the guide's
 ``OpenAIChatCompletionClient(model="gpt-4o-mini")`` instead.
 
-Run it with ``python examples/sequential_workflow.py`` (``runtime.start()`` and
-``await runtime.stop_when_idle()``, asyncio). :func:`run_structured` runs the same workflow as
-``async with SingleThreadedAgentRuntime() as runtime:``, which also runs on Trio::
-
-    anyio.run(run_structured, backend="trio")
+:func:`main` (``python examples/sequential_workflow.py``) runs the workflow between
+``runtime.start()`` and ``await runtime.stop_when_idle()`` as the guide does, on asyncio;
+:func:`run_structured` runs it inside an ``async with`` block, on asyncio or Trio (see
+``examples/README.md``).
 """
 
 # ruff: noqa: RUF001
@@ -21,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import io
 import os
-import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
+
+from _support import printed_lines, start_form, structured_form
 
 from cantata import (
     MessageContext,
@@ -256,18 +254,14 @@ def create_model_client() -> ChatCompletionClient:
     return ReplayChatCompletionClient(SCRIPTED_REPLIES)
 
 
-# -- Workflow (the guide's form, asyncio) ----------------------------------------------------
+# -- Workflow --------------------------------------------------------------------------------
 
 PRODUCT_DESCRIPTION = (
     "An eco-friendly stainless steel water bottle that keeps drinks cold for 24 hours"
 )
 
 
-async def main() -> None:
-    model_client = create_model_client()
-
-    runtime = SingleThreadedAgentRuntime()
-
+async def workflow(runtime: SingleThreadedAgentRuntime, model_client: ChatCompletionClient) -> None:
     await ConceptExtractorAgent.register(
         runtime,
         type=concept_extractor_topic_type,
@@ -287,18 +281,16 @@ async def main() -> None:
     await UserAgent.register(runtime, type=user_topic_type, factory=lambda: UserAgent())
 
     # Run the Workflow
-    runtime.start()
-
     await runtime.publish_message(
         Message(content=PRODUCT_DESCRIPTION),
         topic_id=TopicId(concept_extractor_topic_type, source="default"),
     )
 
-    await runtime.stop_when_idle()
+
+async def main() -> None:
+    model_client = create_model_client()
+    await start_form(lambda runtime: workflow(runtime, model_client))
     await model_client.close()
-
-
-# -- The same workflow in the structured form (asyncio and Trio) -----------------------------
 
 
 async def run_structured(model_client: ChatCompletionClient | None = None) -> list[str]:
@@ -308,45 +300,11 @@ async def run_structured(model_client: ChatCompletionClient | None = None) -> li
         model_client: The client the agents use; by default :func:`create_model_client`'s.
             The caller keeps ownership of a client it passes (it is not closed here).
     """
-    owned = model_client is None
     client = create_model_client() if model_client is None else model_client
-    with redirect_stdout(_Tee()) as printed:
-        async with SingleThreadedAgentRuntime() as runtime:
-            await ConceptExtractorAgent.register(
-                runtime,
-                type=concept_extractor_topic_type,
-                factory=lambda: ConceptExtractorAgent(model_client=client),
-            )
-            await WriterAgent.register(
-                runtime, type=writer_topic_type, factory=lambda: WriterAgent(model_client=client)
-            )
-            await FormatProofAgent.register(
-                runtime,
-                type=format_proof_topic_type,
-                factory=lambda: FormatProofAgent(model_client=client),
-            )
-            await UserAgent.register(runtime, type=user_topic_type, factory=lambda: UserAgent())
-
-            await runtime.publish_message(
-                Message(content=PRODUCT_DESCRIPTION),
-                topic_id=TopicId(concept_extractor_topic_type, source="default"),
-            )
-            await runtime.stop_when_idle()
-        if owned:
-            await client.close()
-    return printed.getvalue().splitlines()
-
-
-class _Tee(io.StringIO):
-    """A stand-in for stdout that prints and also keeps what was printed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stdout = sys.stdout
-
-    def write(self, text: str) -> int:
-        self._stdout.write(text)
-        return super().write(text)
+    printed = await printed_lines(structured_form, lambda runtime: workflow(runtime, client))
+    if model_client is None:
+        await client.close()
+    return printed
 
 
 if __name__ == "__main__":

@@ -3,22 +3,19 @@
 An intervention handler sees every published message. This one watches for a
 ``Termination`` message, and the application stops the runtime once it has seen one.
 
-Run it with ``python examples/termination_intervention.py``. That uses ``runtime.start()``
-and ``await runtime.stop_when(...)`` as the guide does, which needs asyncio.
-:func:`run_structured` runs the same program as
-``async with SingleThreadedAgentRuntime(...) as runtime:``, which also runs on Trio::
-
-    anyio.run(run_structured, backend="trio")
+``python examples/termination_intervention.py`` publishes after ``runtime.start()`` and
+waits with ``await runtime.stop_when(...)`` as the guide does, on asyncio;
+:func:`run_structured` does both inside an ``async with`` block, on asyncio or Trio (see
+``examples/README.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from typing import Any
+
+from _support import Form, printed_lines, start_form, structured_form
 
 from cantata import (
     DefaultInterventionHandler,
@@ -89,13 +86,8 @@ class TerminationHandler(DefaultInterventionHandler):
 # runtime when the termination message is received.
 
 
-async def main() -> None:
-    termination_handler = TerminationHandler()
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[termination_handler])
-
+async def publish_messages(runtime: SingleThreadedAgentRuntime) -> None:
     await AnAgent.register(runtime, "my_agent", AnAgent)
-
-    runtime.start()
 
     # Publish more than 3 messages to trigger termination.
     await runtime.publish_message(Message("hello"), DefaultTopicId())
@@ -103,46 +95,21 @@ async def main() -> None:
     await runtime.publish_message(Message("hello"), DefaultTopicId())
     await runtime.publish_message(Message("hello"), DefaultTopicId())
 
-    # Wait for termination.
-    await runtime.stop_when(lambda: termination_handler.has_terminated)
+
+async def run(form: Form) -> None:
+    termination_handler = TerminationHandler()
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[termination_handler])
+
+    # Publish, then wait for termination: stop once the handler has seen it.
+    await form(publish_messages, runtime, until=lambda: termination_handler.has_terminated)
 
     print(termination_handler.termination_value)
 
 
-# -- The same program in the structured form (asyncio and Trio) ------------------------------
-
-
 async def run_structured() -> list[str]:
     """Run the program with ``async with``; return the lines it printed."""
-    with redirect_stdout(_Tee()) as printed:
-        termination_handler = TerminationHandler()
-        async with SingleThreadedAgentRuntime(
-            intervention_handlers=[termination_handler]
-        ) as runtime:
-            await AnAgent.register(runtime, "my_agent", AnAgent)
-
-            # Publish more than 3 messages to trigger termination.
-            for _ in range(4):
-                await runtime.publish_message(Message("hello"), DefaultTopicId())
-
-            # Wait for termination.
-            await runtime.stop_when(lambda: termination_handler.has_terminated)
-
-        print(termination_handler.termination_value)
-    return printed.getvalue().splitlines()
-
-
-class _Tee(io.StringIO):
-    """A stand-in for stdout that prints and also keeps what was printed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stdout = sys.stdout
-
-    def write(self, text: str) -> int:
-        self._stdout.write(text)
-        return super().write(text)
+    return await printed_lines(run, structured_form)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run(start_form))

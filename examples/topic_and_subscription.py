@@ -5,21 +5,18 @@ agent type, and the topic source becomes the agent key. The guide shows only the
 subscriptions; this example registers agents for them, publishes, and prints which agent
 instance received each message.
 
-Run it with ``python examples/topic_and_subscription.py``: each scenario runs on its own
-runtime with ``runtime.start()`` and ``await runtime.stop_when_idle()``, on asyncio.
-:func:`run_structured` runs the same scenarios as
-``async with SingleThreadedAgentRuntime() as runtime:``, which also runs on Trio::
-
-    anyio.run(run_structured, backend="trio")
+Each scenario function registers the agent types, adds the scenario's subscriptions and
+publishes; it runs on a runtime of its own. ``python examples/topic_and_subscription.py``
+runs the scenarios after ``runtime.start()``, on asyncio; :func:`run_structured` runs them
+inside ``async with`` blocks, on asyncio or Trio (see ``examples/README.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
+
+from _support import Form, printed_lines, run_titled, start_form, structured_form
 
 from cantata import (
     MessageContext,
@@ -81,8 +78,7 @@ def type_subscription_mapping() -> None:
 # -- Single-Tenant, Single Topic -------------------------------------------------------------
 
 
-async def single_tenant_single_topic() -> None:
-    runtime = SingleThreadedAgentRuntime()
+async def single_tenant_single_topic(runtime: SingleThreadedAgentRuntime) -> None:
     await register_agent_types(runtime)
     # Type-based Subscriptions for single-tenant, single topic scenario
     await runtime.add_subscription(
@@ -92,19 +88,16 @@ async def single_tenant_single_topic() -> None:
     await runtime.add_subscription(
         TypeSubscription(topic_type="default", agent_type="reviewer_agent")
     )
-    runtime.start()
     # The topic is always ("default", "default"): every agent type receives the message, at
     # the agent ids ("triage_agent", "default"), ("coder_agent", "default") and
     # ("reviewer_agent", "default"). The runtime creates each agent on first delivery.
     await runtime.publish_message(Message("New issue filed"), TopicId("default", "default"))
-    await runtime.stop_when_idle()
 
 
 # -- Single-Tenant, Multiple Topics ----------------------------------------------------------
 
 
-async def single_tenant_multiple_topics() -> None:
-    runtime = SingleThreadedAgentRuntime()
+async def single_tenant_multiple_topics(runtime: SingleThreadedAgentRuntime) -> None:
     await register_agent_types(runtime)
     # Type-based Subscriptions for single-tenant, multiple topics scenario
     await runtime.add_subscription(TypeSubscription(topic_type="triage", agent_type="triage_agent"))
@@ -112,37 +105,31 @@ async def single_tenant_multiple_topics() -> None:
     await runtime.add_subscription(
         TypeSubscription(topic_type="coding", agent_type="reviewer_agent")
     )
-    runtime.start()
     # ("triage", "default") reaches only the triage agent; ("coding", "default") reaches the
     # coder and the reviewer.
     await runtime.publish_message(Message("Please triage"), TopicId("triage", "default"))
     await runtime.publish_message(Message("Please write code"), TopicId("coding", "default"))
-    await runtime.stop_when_idle()
 
 
 # -- Multi-Tenant Scenarios ------------------------------------------------------------------
 
 
-async def multi_tenant() -> None:
-    runtime = SingleThreadedAgentRuntime()
+async def multi_tenant(runtime: SingleThreadedAgentRuntime) -> None:
     await register_agent_types(runtime)
     await runtime.add_subscription(
         TypeSubscription(topic_type="github_issues", agent_type="triage_agent")
     )
-    runtime.start()
     # The topic source is data-dependent: each issue gets its own triage agent instance.
     for issue in ["github.com/microsoft/autogen/issues/1", "github.com/microsoft/autogen/issues/9"]:
         await runtime.publish_message(Message(f"Triage {issue}"), TopicId("github_issues", issue))
     # If a topic has no subscription, messages published to it are not delivered to anyone.
     await runtime.publish_message(Message("Nobody listens"), TopicId("no_subscribers", "default"))
-    await runtime.stop_when_idle()
 
 
 # -- Several subscriptions, one recipient ----------------------------------------------------
 
 
-async def delivered_once() -> None:
-    runtime = SingleThreadedAgentRuntime()
+async def delivered_once(runtime: SingleThreadedAgentRuntime) -> None:
     await register_agent_types(runtime)
     # Two subscriptions map the topic ("default", "default") to the same agent id: a type
     # subscription, and a prefix subscription for topic types starting with "def". The agent
@@ -153,9 +140,7 @@ async def delivered_once() -> None:
     await runtime.add_subscription(
         TypePrefixSubscription(topic_type_prefix="def", agent_type="triage_agent")
     )
-    runtime.start()
     await runtime.publish_message(Message("Only once"), TopicId("default", "default"))
-    await runtime.stop_when_idle()
 
 
 SCENARIOS = [
@@ -166,111 +151,18 @@ SCENARIOS = [
 ]
 
 
-async def main() -> None:
+async def run(form: Form) -> None:
     print("# Topic")
     topic_ids()
     print("# Type-based Subscription")
     type_subscription_mapping()
-    for title, scenario in SCENARIOS:
-        print(f"# {title}")
-        await scenario()
-
-
-# -- The same scenarios in the structured form (asyncio and Trio) ----------------------------
-
-
-async def single_tenant_single_topic_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await register_agent_types(runtime)
-        for agent_type in ["triage_agent", "coder_agent", "reviewer_agent"]:
-            await runtime.add_subscription(
-                TypeSubscription(topic_type="default", agent_type=agent_type)
-            )
-        await runtime.publish_message(Message("New issue filed"), TopicId("default", "default"))
-        await runtime.stop_when_idle()
-
-
-async def single_tenant_multiple_topics_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await register_agent_types(runtime)
-        await runtime.add_subscription(
-            TypeSubscription(topic_type="triage", agent_type="triage_agent")
-        )
-        await runtime.add_subscription(
-            TypeSubscription(topic_type="coding", agent_type="coder_agent")
-        )
-        await runtime.add_subscription(
-            TypeSubscription(topic_type="coding", agent_type="reviewer_agent")
-        )
-        await runtime.publish_message(Message("Please triage"), TopicId("triage", "default"))
-        await runtime.publish_message(Message("Please write code"), TopicId("coding", "default"))
-        await runtime.stop_when_idle()
-
-
-async def multi_tenant_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await register_agent_types(runtime)
-        await runtime.add_subscription(
-            TypeSubscription(topic_type="github_issues", agent_type="triage_agent")
-        )
-        for issue in [
-            "github.com/microsoft/autogen/issues/1",
-            "github.com/microsoft/autogen/issues/9",
-        ]:
-            await runtime.publish_message(
-                Message(f"Triage {issue}"), TopicId("github_issues", issue)
-            )
-        await runtime.publish_message(
-            Message("Nobody listens"), TopicId("no_subscribers", "default")
-        )
-        await runtime.stop_when_idle()
-
-
-async def delivered_once_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await register_agent_types(runtime)
-        await runtime.add_subscription(
-            TypeSubscription(topic_type="default", agent_type="triage_agent")
-        )
-        await runtime.add_subscription(
-            TypePrefixSubscription(topic_type_prefix="def", agent_type="triage_agent")
-        )
-        await runtime.publish_message(Message("Only once"), TopicId("default", "default"))
-        await runtime.stop_when_idle()
-
-
-STRUCTURED_SCENARIOS = [
-    ("Single-Tenant, Single Topic", single_tenant_single_topic_structured),
-    ("Single-Tenant, Multiple Topics", single_tenant_multiple_topics_structured),
-    ("Multi-Tenant Scenarios", multi_tenant_structured),
-    ("Several subscriptions, one recipient", delivered_once_structured),
-]
+    await run_titled(SCENARIOS, form)
 
 
 async def run_structured() -> list[str]:
     """Run everything with ``async with``; return the lines it printed."""
-    with redirect_stdout(_Tee()) as printed:
-        print("# Topic")
-        topic_ids()
-        print("# Type-based Subscription")
-        type_subscription_mapping()
-        for title, scenario in STRUCTURED_SCENARIOS:
-            print(f"# {title}")
-            await scenario()
-    return printed.getvalue().splitlines()
-
-
-class _Tee(io.StringIO):
-    """A stand-in for stdout that prints and also keeps what was printed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stdout = sys.stdout
-
-    def write(self, text: str) -> int:
-        self._stdout.write(text)
-        return super().write(text)
+    return await printed_lines(run, structured_form)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run(start_form))

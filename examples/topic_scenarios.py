@@ -9,22 +9,22 @@ The guide imports ``DefaultSubscription`` and ``DefaultTopicId`` from private mo
 they come from ``cantata``. Agent ids print as ``type/key``; the output recorded in the guide
 shows ``type:key``, the format of an older autogen-core.
 
-Run it with ``python examples/topic_scenarios.py``: each scenario runs on its own runtime with
-``runtime.start()`` and ``await runtime.stop_when_idle()`` as in the guide, on asyncio.
-:func:`run_structured` runs the same scenarios as
-``async with SingleThreadedAgentRuntime() as runtime:``, which also runs on Trio::
-
-    anyio.run(run_structured, backend="trio")
+Each scenario runs on a runtime of its own. ``python examples/topic_scenarios.py`` runs
+them as the guide does, between ``runtime.start()`` and ``await runtime.stop_when_idle()``,
+on asyncio; :func:`run_structured` runs them inside ``async with`` blocks, on asyncio or
+Trio (see ``examples/README.md``). The guide also sleeps for a second before
+``stop_when_idle()`` "to allow time for message processing"; that is left out, as
+``stop_when_idle()`` returns only once every message, including the assessments the
+specialists publish, has been delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from enum import Enum
+
+from _support import Form, printed_lines, start_form, structured_form
 
 from cantata import (
     DefaultSubscription,
@@ -86,201 +86,7 @@ class TaxSpecialist(RoutedAgent):
         )
 
 
-# -- 1. Single-Tenant, Single Scope of Publishing --------------------------------------------
-
-
-async def run_single_tenant_single_scope() -> None:
-    # Create the runtime.
-    runtime = SingleThreadedAgentRuntime()
-
-    # Register TaxSpecialist agents for each specialty
-    specialist_agent_type_1 = "TaxSpecialist_1"
-    specialist_agent_type_2 = "TaxSpecialist_2"
-    await TaxSpecialist.register(
-        runtime=runtime,
-        type=specialist_agent_type_1,
-        factory=lambda: TaxSpecialist(
-            description="A tax specialist 1",
-            specialty=TaxSpecialty.PLANNING,
-            system_messages=[SystemMessage(content="You are a tax specialist.")],
-        ),
-    )
-
-    await TaxSpecialist.register(
-        runtime=runtime,
-        type=specialist_agent_type_2,
-        factory=lambda: TaxSpecialist(
-            description="A tax specialist 2",
-            specialty=TaxSpecialty.DISPUTE_RESOLUTION,
-            system_messages=[SystemMessage(content="You are a tax specialist.")],
-        ),
-    )
-
-    # Add default subscriptions for each agent type
-    await runtime.add_subscription(DefaultSubscription(agent_type=specialist_agent_type_1))
-    await runtime.add_subscription(DefaultSubscription(agent_type=specialist_agent_type_2))
-
-    # Start the runtime and send a message to agents on default topic
-    runtime.start()
-    await runtime.publish_message(
-        ClientRequest("I need to have my tax for 2024 prepared."), topic_id=DefaultTopicId()
-    )
-    await runtime.stop_when_idle()
-
-
-# -- 2. Multi-Tenant, Single Scope of Publishing ---------------------------------------------
-
-
-async def run_multi_tenant_single_scope() -> None:
-    # Create the runtime
-    runtime = SingleThreadedAgentRuntime()
-
-    # List of clients (tenants)
-    tenants = ["ClientABC", "ClientXYZ"]
-
-    # Initialize sessions and map the topic type to each TaxSpecialist agent type
-    for specialty in TaxSpecialty:
-        specialist_agent_type = f"TaxSpecialist_{specialty.value}"
-        await TaxSpecialist.register(
-            runtime=runtime,
-            type=specialist_agent_type,
-            factory=lambda specialty=specialty: TaxSpecialist(  # type: ignore
-                description=f"A tax specialist in {specialty.value}.",
-                specialty=specialty,
-                system_messages=[
-                    SystemMessage(content=f"You are a tax specialist in {specialty.value}.")
-                ],
-            ),
-        )
-        specialist_subscription = DefaultSubscription(agent_type=specialist_agent_type)
-        await runtime.add_subscription(specialist_subscription)
-
-    # Start the runtime
-    runtime.start()
-
-    # Publish client requests to their respective topics
-    for tenant in tenants:
-        topic_source = tenant  # The topic source is the client name
-        topic_id = DefaultTopicId(source=topic_source)
-        await runtime.publish_message(
-            ClientRequest(f"{tenant} requires tax services."),
-            topic_id=topic_id,
-        )
-
-    # Allow time for message processing
-    await asyncio.sleep(1)
-
-    # Stop the runtime when idle
-    await runtime.stop_when_idle()
-
-
-# -- 3. Single-Tenant, Multiple Scopes of Publishing -----------------------------------------
-
-
-async def run_single_tenant_multiple_scope() -> None:
-    # Create the runtime
-    runtime = SingleThreadedAgentRuntime()
-    # Register TaxSpecialist agents for each specialty and add subscriptions
-    for specialty in TaxSpecialty:
-        specialist_agent_type = f"TaxSpecialist_{specialty.value}"
-        await TaxSpecialist.register(
-            runtime=runtime,
-            type=specialist_agent_type,
-            factory=lambda specialty=specialty: TaxSpecialist(  # type: ignore
-                description=f"A tax specialist in {specialty.value}.",
-                specialty=specialty,
-                system_messages=[
-                    SystemMessage(content=f"You are a tax specialist in {specialty.value}.")
-                ],
-            ),
-        )
-        specialist_subscription = TypeSubscription(
-            topic_type=specialty.value, agent_type=specialist_agent_type
-        )
-        await runtime.add_subscription(specialist_subscription)
-
-    # Start the runtime
-    runtime.start()
-
-    # Publish a ClientRequest to each specialist's topic
-    for specialty in TaxSpecialty:
-        topic_id = TopicId(type=specialty.value, source="default")
-        await runtime.publish_message(
-            ClientRequest(f"I need assistance with {specialty.value} taxes."),
-            topic_id=topic_id,
-        )
-
-    # Allow time for message processing
-    await asyncio.sleep(1)
-
-    # Stop the runtime when idle
-    await runtime.stop_when_idle()
-
-
-# -- 4. Multi-Tenant, Multiple Scopes of Publishing ------------------------------------------
-
-
-async def run_multi_tenant_multiple_scope() -> None:
-    # Create the runtime
-    runtime = SingleThreadedAgentRuntime()
-
-    # Define TypeSubscriptions for each specialty and tenant
-    tenants = ["ClientABC", "ClientXYZ"]
-
-    # Initialize agents for all specialties and add type subscriptions
-    for specialty in TaxSpecialty:
-        specialist_agent_type = f"TaxSpecialist_{specialty.value}"
-        await TaxSpecialist.register(
-            runtime=runtime,
-            type=specialist_agent_type,
-            factory=lambda specialty=specialty: TaxSpecialist(  # type: ignore
-                description=f"A tax specialist in {specialty.value}.",
-                specialty=specialty,
-                system_messages=[
-                    SystemMessage(content=f"You are a tax specialist in {specialty.value}.")
-                ],
-            ),
-        )
-        for tenant in tenants:
-            specialist_subscription = TypeSubscription(
-                topic_type=f"{tenant}_{specialty.value}", agent_type=specialist_agent_type
-            )
-            await runtime.add_subscription(specialist_subscription)
-
-    # Start the runtime
-    runtime.start()
-
-    # Send messages for each tenant to each specialty
-    for tenant in tenants:
-        for specialty in TaxSpecialty:
-            topic_id = TopicId(type=f"{tenant}_{specialty.value}", source=tenant)
-            await runtime.publish_message(
-                ClientRequest(f"{tenant} needs assistance with {specialty.value} taxes."),
-                topic_id=topic_id,
-            )
-
-    # Allow time for message processing
-    await asyncio.sleep(1)
-
-    # Stop the runtime when idle
-    await runtime.stop_when_idle()
-
-
-async def main() -> None:
-    # In the guide, each scenario is awaited in its own notebook cell.
-    await run_single_tenant_single_scope()
-    await run_multi_tenant_single_scope()
-    await run_single_tenant_multiple_scope()
-    await run_multi_tenant_multiple_scope()
-
-
-# -- The same scenarios in the structured form (asyncio and Trio) ----------------------------
-#
-# The runtime runs for the duration of the `async with` block. No sleep is needed to "allow
-# time for message processing": stop_when_idle() returns only once every message, including
-# the assessments the specialists publish, has been delivered.
-
-TENANTS = ["ClientABC", "ClientXYZ"]
+# Each scenario registers a TaxSpecialist agent type per specialist, built by this factory.
 
 
 async def register_specialist(
@@ -312,101 +118,124 @@ async def register_specialist_per_specialty(runtime: SingleThreadedAgentRuntime)
         )
 
 
-async def single_tenant_single_scope_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        for agent_type, specialty, description in [
-            ("TaxSpecialist_1", TaxSpecialty.PLANNING, "A tax specialist 1"),
-            ("TaxSpecialist_2", TaxSpecialty.DISPUTE_RESOLUTION, "A tax specialist 2"),
-        ]:
-            await register_specialist(
-                runtime, agent_type, specialty, description, "You are a tax specialist."
-            )
-            await runtime.add_subscription(DefaultSubscription(agent_type=agent_type))
+# -- 1. Single-Tenant, Single Scope of Publishing --------------------------------------------
+
+
+async def run_single_tenant_single_scope(runtime: SingleThreadedAgentRuntime) -> None:
+    # Register TaxSpecialist agents for each specialty
+    specialist_agent_type_1 = "TaxSpecialist_1"
+    specialist_agent_type_2 = "TaxSpecialist_2"
+    await register_specialist(
+        runtime,
+        specialist_agent_type_1,
+        TaxSpecialty.PLANNING,
+        "A tax specialist 1",
+        "You are a tax specialist.",
+    )
+    await register_specialist(
+        runtime,
+        specialist_agent_type_2,
+        TaxSpecialty.DISPUTE_RESOLUTION,
+        "A tax specialist 2",
+        "You are a tax specialist.",
+    )
+
+    # Add default subscriptions for each agent type
+    await runtime.add_subscription(DefaultSubscription(agent_type=specialist_agent_type_1))
+    await runtime.add_subscription(DefaultSubscription(agent_type=specialist_agent_type_2))
+
+    # Send a message to agents on default topic
+    await runtime.publish_message(
+        ClientRequest("I need to have my tax for 2024 prepared."), topic_id=DefaultTopicId()
+    )
+
+
+# -- 2. Multi-Tenant, Single Scope of Publishing ---------------------------------------------
+
+# List of clients (tenants)
+TENANTS = ["ClientABC", "ClientXYZ"]
+
+
+async def run_multi_tenant_single_scope(runtime: SingleThreadedAgentRuntime) -> None:
+    # Initialize sessions and map the topic type to each TaxSpecialist agent type
+    await register_specialist_per_specialty(runtime)
+    for specialty in TaxSpecialty:
+        specialist_subscription = DefaultSubscription(agent_type=f"TaxSpecialist_{specialty.value}")
+        await runtime.add_subscription(specialist_subscription)
+
+    # Publish client requests to their respective topics
+    for tenant in TENANTS:
+        topic_source = tenant  # The topic source is the client name
+        topic_id = DefaultTopicId(source=topic_source)
         await runtime.publish_message(
-            ClientRequest("I need to have my tax for 2024 prepared."), topic_id=DefaultTopicId()
+            ClientRequest(f"{tenant} requires tax services."),
+            topic_id=topic_id,
         )
-        await runtime.stop_when_idle()
 
 
-async def multi_tenant_single_scope_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await register_specialist_per_specialty(runtime)
-        for specialty in TaxSpecialty:
-            await runtime.add_subscription(
-                DefaultSubscription(agent_type=f"TaxSpecialist_{specialty.value}")
-            )
+# -- 3. Single-Tenant, Multiple Scopes of Publishing -----------------------------------------
+
+
+async def run_single_tenant_multiple_scope(runtime: SingleThreadedAgentRuntime) -> None:
+    # Register TaxSpecialist agents for each specialty and add subscriptions
+    await register_specialist_per_specialty(runtime)
+    for specialty in TaxSpecialty:
+        specialist_subscription = TypeSubscription(
+            topic_type=specialty.value, agent_type=f"TaxSpecialist_{specialty.value}"
+        )
+        await runtime.add_subscription(specialist_subscription)
+
+    # Publish a ClientRequest to each specialist's topic
+    for specialty in TaxSpecialty:
+        topic_id = TopicId(type=specialty.value, source="default")
+        await runtime.publish_message(
+            ClientRequest(f"I need assistance with {specialty.value} taxes."),
+            topic_id=topic_id,
+        )
+
+
+# -- 4. Multi-Tenant, Multiple Scopes of Publishing ------------------------------------------
+
+
+async def run_multi_tenant_multiple_scope(runtime: SingleThreadedAgentRuntime) -> None:
+    # Initialize agents for all specialties and add type subscriptions
+    await register_specialist_per_specialty(runtime)
+    for specialty in TaxSpecialty:
         for tenant in TENANTS:
+            specialist_subscription = TypeSubscription(
+                topic_type=f"{tenant}_{specialty.value}",
+                agent_type=f"TaxSpecialist_{specialty.value}",
+            )
+            await runtime.add_subscription(specialist_subscription)
+
+    # Send messages for each tenant to each specialty
+    for tenant in TENANTS:
+        for specialty in TaxSpecialty:
+            topic_id = TopicId(type=f"{tenant}_{specialty.value}", source=tenant)
             await runtime.publish_message(
-                ClientRequest(f"{tenant} requires tax services."),
-                topic_id=DefaultTopicId(source=tenant),
+                ClientRequest(f"{tenant} needs assistance with {specialty.value} taxes."),
+                topic_id=topic_id,
             )
-        await runtime.stop_when_idle()
 
 
-async def single_tenant_multiple_scope_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await register_specialist_per_specialty(runtime)
-        for specialty in TaxSpecialty:
-            await runtime.add_subscription(
-                TypeSubscription(
-                    topic_type=specialty.value, agent_type=f"TaxSpecialist_{specialty.value}"
-                )
-            )
-        for specialty in TaxSpecialty:
-            await runtime.publish_message(
-                ClientRequest(f"I need assistance with {specialty.value} taxes."),
-                topic_id=TopicId(type=specialty.value, source="default"),
-            )
-        await runtime.stop_when_idle()
-
-
-async def multi_tenant_multiple_scope_structured() -> None:
-    async with SingleThreadedAgentRuntime() as runtime:
-        await register_specialist_per_specialty(runtime)
-        for specialty in TaxSpecialty:
-            for tenant in TENANTS:
-                await runtime.add_subscription(
-                    TypeSubscription(
-                        topic_type=f"{tenant}_{specialty.value}",
-                        agent_type=f"TaxSpecialist_{specialty.value}",
-                    )
-                )
-        for tenant in TENANTS:
-            for specialty in TaxSpecialty:
-                await runtime.publish_message(
-                    ClientRequest(f"{tenant} needs assistance with {specialty.value} taxes."),
-                    topic_id=TopicId(type=f"{tenant}_{specialty.value}", source=tenant),
-                )
-        await runtime.stop_when_idle()
-
-
-STRUCTURED_SCENARIOS = [
-    single_tenant_single_scope_structured,
-    multi_tenant_single_scope_structured,
-    single_tenant_multiple_scope_structured,
-    multi_tenant_multiple_scope_structured,
+SCENARIOS = [
+    run_single_tenant_single_scope,
+    run_multi_tenant_single_scope,
+    run_single_tenant_multiple_scope,
+    run_multi_tenant_multiple_scope,
 ]
+
+
+async def run(form: Form) -> None:
+    # In the guide, each scenario is awaited in its own notebook cell.
+    for scenario in SCENARIOS:
+        await form(scenario)
 
 
 async def run_structured() -> list[str]:
     """Run the four scenarios with ``async with``; return the lines they printed."""
-    with redirect_stdout(_Tee()) as printed:
-        for scenario in STRUCTURED_SCENARIOS:
-            await scenario()
-    return printed.getvalue().splitlines()
-
-
-class _Tee(io.StringIO):
-    """A stand-in for stdout that prints and also keeps what was printed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stdout = sys.stdout
-
-    def write(self, text: str) -> int:
-        self._stdout.write(text)
-        return super().write(text)
+    return await printed_lines(run, structured_form)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run(start_form))

@@ -24,6 +24,8 @@ from cantata import (
     type_subscription,
 )
 
+pytestmark = pytest.mark.anyio
+
 
 @dataclass
 class Msg:
@@ -68,6 +70,22 @@ def _clear() -> None:
     Recorder.received.clear()
 
 
+@pytest.fixture
+def runtime() -> SingleThreadedAgentRuntime:
+    return SingleThreadedAgentRuntime()
+
+
+async def _publish_all(
+    runtime: SingleThreadedAgentRuntime, messages: list[tuple[str, TopicId]]
+) -> list[tuple[AgentId, Any]]:
+    """Publish each message to its topic and stop when idle; return what reached whom."""
+    async with runtime:
+        for message, topic in messages:
+            await runtime.publish_message(message, topic)
+        await runtime.stop_when_idle()
+    return [(recipient, message) for recipient, message, _ in Recorder.received]
+
+
 def test_description_must_be_a_string() -> None:
     with pytest.raises(ValueError):
         Recorder(description=3)  # type: ignore[arg-type]
@@ -85,7 +103,6 @@ def test_unbound_agent_has_no_id_or_runtime() -> None:
         _ = agent.metadata
 
 
-@pytest.mark.anyio
 async def test_base_agent_is_abstract_and_satisfies_the_agent_protocol() -> None:
     with anyio.fail_after(5):
         with pytest.raises(TypeError):
@@ -103,10 +120,8 @@ def test_isinstance_check_on_an_unbound_agent() -> None:
     assert answer in (True, False)
 
 
-@pytest.mark.anyio
-async def test_bind_id_and_runtime() -> None:
+async def test_bind_id_and_runtime(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         other_runtime = SingleThreadedAgentRuntime()
         agent = Recorder("bound")
         agent_id = AgentId("rec", "k")
@@ -122,10 +137,8 @@ async def test_bind_id_and_runtime() -> None:
             await agent.bind_id_and_runtime(agent_id, other_runtime)
 
 
-@pytest.mark.anyio
-async def test_on_message_calls_on_message_impl() -> None:
+async def test_on_message_calls_on_message_impl(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         agent = Recorder()
         await runtime.register_agent_instance(agent, AgentId("rec", "k"))
         ctx = MessageContext(None, None, True, CancellationToken(), "m")
@@ -133,10 +146,10 @@ async def test_on_message_calls_on_message_impl() -> None:
         assert Recorder.received == [(AgentId("rec", "k"), "direct", ctx)]
 
 
-@pytest.mark.anyio
-async def test_agent_send_message_uses_its_id_as_sender() -> None:
+async def test_agent_send_message_uses_its_id_as_sender(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         await Recorder.register(runtime, "rec", Recorder)
         token = CancellationToken()
         async with runtime:
@@ -152,10 +165,10 @@ async def test_agent_send_message_uses_its_id_as_sender() -> None:
         assert first.cancellation_token is token
 
 
-@pytest.mark.anyio
-async def test_agent_publish_message_uses_its_id_as_sender() -> None:
+async def test_agent_publish_message_uses_its_id_as_sender(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         await Recorder.register(runtime, "a", Recorder)
         await Recorder.register(runtime, "b", Recorder)
         await runtime.add_subscription(TypeSubscription("room", "a"))
@@ -169,7 +182,6 @@ async def test_agent_publish_message_uses_its_id_as_sender() -> None:
         ]
 
 
-@pytest.mark.anyio
 async def test_default_state_methods_warn() -> None:
     with anyio.fail_after(5):
         agent = Recorder()
@@ -183,19 +195,22 @@ async def test_default_state_methods_warn() -> None:
 # --- register ---------------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
-async def test_register_adds_class_and_direct_message_subscriptions() -> None:
+async def test_register_adds_class_and_direct_message_subscriptions(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         assert await Subscribed.register(runtime, "sub", Subscribed) == AgentType("sub")
-        async with runtime:
-            await runtime.publish_message("default topic", DefaultTopicId())
-            await runtime.publish_message("alert", TopicId("alerts", "s1"))
-            await runtime.publish_message("direct", TopicId("sub:", "s2"))
-            await runtime.publish_message("direct sub-topic", TopicId("sub:x", "s3"))
-            await runtime.publish_message("unrelated", TopicId("other", "s4"))
-            await runtime.stop_when_idle()
-        assert [(r.key, m) for r, m, _ in Recorder.received] == [
+        received = await _publish_all(
+            runtime,
+            [
+                ("default topic", DefaultTopicId()),
+                ("alert", TopicId("alerts", "s1")),
+                ("direct", TopicId("sub:", "s2")),
+                ("direct sub-topic", TopicId("sub:x", "s3")),
+                ("unrelated", TopicId("other", "s4")),
+            ],
+        )
+        assert [(r.key, m) for r, m in received] == [
             ("default", "default topic"),
             ("s1", "alert"),
             ("s2", "direct"),
@@ -203,29 +218,28 @@ async def test_register_adds_class_and_direct_message_subscriptions() -> None:
         ]
 
 
-@pytest.mark.anyio
-async def test_register_can_skip_subscriptions() -> None:
+async def test_register_can_skip_subscriptions(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         await Subscribed.register(runtime, "no-class", Subscribed, skip_class_subscriptions=True)
         await Subscribed.register(
             runtime, "no-direct", Subscribed, skip_direct_message_subscription=True
         )
-        async with runtime:
-            await runtime.publish_message("default", DefaultTopicId())
-            await runtime.publish_message("direct", TopicId("no-class:", "k"))
-            await runtime.publish_message("direct", TopicId("no-direct:", "k"))
-            await runtime.stop_when_idle()
-        assert [(r, m) for r, m, _ in Recorder.received] == [
+        received = await _publish_all(
+            runtime,
+            [
+                ("default", DefaultTopicId()),
+                ("direct", TopicId("no-class:", "k")),
+                ("direct", TopicId("no-direct:", "k")),
+            ],
+        )
+        assert received == [
             (AgentId("no-direct", "default"), "default"),
             (AgentId("no-class", "k"), "direct"),
         ]
 
 
-@pytest.mark.anyio
-async def test_register_expects_instances_of_the_class() -> None:
+async def test_register_expects_instances_of_the_class(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         await Other.register(runtime, "other", lambda: Recorder())  # type: ignore[arg-type, return-value]
         await Recorder.register(runtime, "rec", Other)
         async with runtime:
@@ -234,15 +248,13 @@ async def test_register_expects_instances_of_the_class() -> None:
             assert await runtime.send_message("x", AgentId("rec", "k")) == "x"
 
 
-@pytest.mark.anyio
-async def test_register_accepts_an_async_factory() -> None:
+async def test_register_accepts_an_async_factory(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
 
         async def make() -> Recorder:
             await anyio.lowlevel.checkpoint()
             return Recorder("made asynchronously")
 
-        runtime = SingleThreadedAgentRuntime()
         await Recorder.register(runtime, "rec", make)
         metadata = await runtime.agent_metadata(AgentId("rec", "k"))
         assert metadata["description"] == "made asynchronously"
@@ -258,30 +270,29 @@ def test_subscription_decorators_do_not_leak_to_base_classes() -> None:
 # --- register_instance ------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
-async def test_register_instance_subscriptions() -> None:
+async def test_register_instance_subscriptions(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         agent = Subscribed("instance")
         agent_id = AgentId("inst", "news")
         assert await agent.register_instance(runtime, agent_id) == agent_id
         assert agent.id == agent_id
         assert agent.runtime is runtime
-        async with runtime:
-            # the key as a topic type
-            await runtime.publish_message("by key", TopicId("news", "news"))
-            # the direct-message prefix
-            await runtime.publish_message("direct", TopicId("inst:", "news"))
-            # class subscriptions are skipped by default
-            await runtime.publish_message("default", DefaultTopicId(source="news"))
-            await runtime.stop_when_idle()
-        assert [m for _, m, _ in Recorder.received] == ["by key", "direct"]
+        received = await _publish_all(
+            runtime,
+            [
+                ("by key", TopicId("news", "news")),  # the key as a topic type
+                ("direct", TopicId("inst:", "news")),  # the direct-message prefix
+                # class subscriptions are skipped by default
+                ("default", DefaultTopicId(source="news")),
+            ],
+        )
+        assert [m for _, m in received] == ["by key", "direct"]
 
 
-@pytest.mark.anyio
-async def test_register_instance_with_class_subscriptions_and_no_direct() -> None:
+async def test_register_instance_with_class_subscriptions_and_no_direct(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         first = Subscribed("first")
         second = Subscribed("second")
         await first.register_instance(
@@ -294,29 +305,28 @@ async def test_register_instance_with_class_subscriptions_and_no_direct() -> Non
         await second.register_instance(
             runtime, AgentId("inst", "s1"), skip_class_subscriptions=False
         )
-        async with runtime:
-            await runtime.publish_message("default", DefaultTopicId())
-            await runtime.publish_message("alert", TopicId("alerts", "s1"))
-            await runtime.stop_when_idle()
-        assert [(r.key, m) for r, m, _ in Recorder.received] == [
+        received = await _publish_all(
+            runtime, [("default", DefaultTopicId()), ("alert", TopicId("alerts", "s1"))]
+        )
+        assert [(r.key, m) for r, m in received] == [
             ("default", "default"),
             ("s1", "alert"),
         ]
 
 
-@pytest.mark.anyio
-async def test_register_instance_twice_with_one_id_raises() -> None:
+async def test_register_instance_twice_with_one_id_raises(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         await Recorder().register_instance(runtime, AgentId("inst", "k"))
         with pytest.raises(ValueError):
             await Recorder().register_instance(runtime, AgentId("inst", "k"))
 
 
-@pytest.mark.anyio
-async def test_prefix_subscription_of_register_reaches_sub_topics() -> None:
+async def test_prefix_subscription_of_register_reaches_sub_topics(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         await Recorder.register(runtime, "rec", Recorder)
         # registering again by hand is a duplicate of the one register() added
         with pytest.raises(ValueError):

@@ -7,6 +7,7 @@ from typing import Any
 
 import anyio
 import pytest
+from anyio.abc import TaskGroup
 
 from cantata import (
     AgentId,
@@ -19,6 +20,7 @@ from cantata import (
 )
 from cantata.exceptions import MessageCancelledError
 
+pytestmark = pytest.mark.anyio
 asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 
 
@@ -67,7 +69,9 @@ class Sleeper(BaseAgent):
         return None
 
 
-async def _runtime() -> SingleThreadedAgentRuntime:
+@pytest.fixture
+async def runtime() -> SingleThreadedAgentRuntime:
+    """A runtime of ``Sleeper`` agents (type ``sleeper``, subscribed to topic type ``t``)."""
     Sleeper.reset()
     runtime = SingleThreadedAgentRuntime()
     await runtime.register_factory("sleeper", lambda: Sleeper("sleeps"))
@@ -76,47 +80,71 @@ async def _runtime() -> SingleThreadedAgentRuntime:
 
 
 S = AgentId("sleeper", "s")
+S_TOPIC = TopicId("t", "s")
 
 
-async def _send_catching(
+def _send_soon(
+    tg: TaskGroup,
     runtime: SingleThreadedAgentRuntime,
     message: Any,
-    recipient: AgentId,
-    outcome: list[Any],
-    token: CancellationToken | None = None,
-) -> None:
-    try:
-        outcome.append(await runtime.send_message(message, recipient, cancellation_token=token))
-    except MessageCancelledError as exc:
-        outcome.append(exc)
-    except Exception as exc:
-        outcome.append(exc)
+    token: CancellationToken,
+    recipient: AgentId = S,
+) -> list[Any]:
+    """Send ``message`` with ``token`` from a new task in ``tg``; return the list that gets
+    what the send returns or raises."""
+    outcome: list[Any] = []
+
+    async def send() -> None:
+        try:
+            outcome.append(await runtime.send_message(message, recipient, cancellation_token=token))
+        except MessageCancelledError as exc:
+            outcome.append(exc)
+        except Exception as exc:
+            outcome.append(exc)
+
+    tg.start_soon(send)
+    return outcome
+
+
+async def _occupy_s(runtime: SingleThreadedAgentRuntime) -> None:
+    """Publish "gate" to ``S`` and let its handler start: ``S`` is busy until ``Sleeper.gate``."""
+    await runtime.publish_message("gate", S_TOPIC)
+    await anyio.wait_all_tasks_blocked()
+
+
+async def _send_then_cancel(
+    runtime: SingleThreadedAgentRuntime, message: str
+) -> tuple[Any, CancellationToken]:
+    """Send ``message`` to ``S`` from another task with a new token; cancel the token once a
+    handler has started. Return what the send returned or raised, and the token."""
+    token = CancellationToken()
+    async with anyio.create_task_group() as tg:
+        outcome = _send_soon(tg, runtime, message, token)
+        await Sleeper.started.wait()
+        token.cancel()
+    assert len(outcome) == 1
+    return outcome[0], token
 
 
 # --- the token given to send_message ----------------------------------------------------------
 
 
-@pytest.mark.anyio
-async def test_cancelling_the_token_cancels_a_running_handler() -> None:
+async def test_cancelling_the_token_cancels_a_running_handler(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
-        token = CancellationToken()
-        outcome: list[Any] = []
-        async with runtime, anyio.create_task_group() as tg:
-            tg.start_soon(_send_catching, runtime, "sleep", S, outcome, token)
-            await Sleeper.started.wait()
-            token.cancel()
-        assert len(outcome) == 1
-        assert isinstance(outcome[0], MessageCancelledError)
+        async with runtime:
+            outcome, token = await _send_then_cancel(runtime, "sleep")
+        assert isinstance(outcome, MessageCancelledError)
         assert Sleeper.log == ["start s:sleep", "cancelled s:sleep"]
         assert Sleeper.tokens == [token]
 
 
 @asyncio_only
-@pytest.mark.anyio
-async def test_on_asyncio_the_caller_gets_a_cancelled_error() -> None:
+async def test_on_asyncio_the_caller_gets_a_cancelled_error(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
         outcome: list[BaseException] = []
 
@@ -140,10 +168,10 @@ def test_message_cancelled_error_types() -> None:
     assert not issubclass(MessageCancelledError, Exception)
 
 
-@pytest.mark.anyio
-async def test_an_already_cancelled_token_fails_at_once() -> None:
+async def test_an_already_cancelled_token_fails_at_once(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
         token.cancel()
         async with runtime:
@@ -154,10 +182,10 @@ async def test_an_already_cancelled_token_fails_at_once() -> None:
             await runtime.stop_when_idle()
 
 
-@pytest.mark.anyio
-async def test_a_token_that_is_never_cancelled_changes_nothing() -> None:
+async def test_a_token_that_is_never_cancelled_changes_nothing(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
         async with runtime:
             assert await runtime.send_message("value", S, cancellation_token=token) == 42
@@ -166,10 +194,10 @@ async def test_a_token_that_is_never_cancelled_changes_nothing() -> None:
         assert not token.is_cancelled()
 
 
-@pytest.mark.anyio
-async def test_without_a_token_the_handler_gets_a_fresh_one() -> None:
+async def test_without_a_token_the_handler_gets_a_fresh_one(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             await runtime.send_message("value", S)
             await runtime.send_message("value", S)
@@ -178,19 +206,19 @@ async def test_without_a_token_the_handler_gets_a_fresh_one() -> None:
         assert not first.is_cancelled()
 
 
-@pytest.mark.anyio
-async def test_one_token_cancels_every_message_it_was_given_to() -> None:
+async def test_one_token_cancels_every_message_it_was_given_to(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
-        outcome: list[Any] = []
         async with runtime, anyio.create_task_group() as tg:
-            tg.start_soon(_send_catching, runtime, "sleep", AgentId("sleeper", "a"), outcome, token)
+            first = _send_soon(tg, runtime, "sleep", token, AgentId("sleeper", "a"))
             await Sleeper.started.wait()
             Sleeper.started = anyio.Event()
-            tg.start_soon(_send_catching, runtime, "sleep", AgentId("sleeper", "b"), outcome, token)
+            second = _send_soon(tg, runtime, "sleep", token, AgentId("sleeper", "b"))
             await Sleeper.started.wait()
             token.cancel()
+        outcome = [*first, *second]
         assert len(outcome) == 2
         assert all(isinstance(o, MessageCancelledError) for o in outcome)
         assert sorted(Sleeper.log) == [
@@ -201,16 +229,14 @@ async def test_one_token_cancels_every_message_it_was_given_to() -> None:
         ]
 
 
-@pytest.mark.anyio
-async def test_cancelling_a_queued_rpc_before_delivery_skips_it() -> None:
+async def test_cancelling_a_queued_rpc_before_delivery_skips_it(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
-        outcome: list[Any] = []
         async with runtime, anyio.create_task_group() as tg:
-            await runtime.publish_message("gate", TopicId("t", "s"))  # S is busy
-            await anyio.wait_all_tasks_blocked()
-            tg.start_soon(_send_catching, runtime, "value", S, outcome, token)
+            await _occupy_s(runtime)
+            outcome = _send_soon(tg, runtime, "value", token)
             await anyio.wait_all_tasks_blocked()
             assert runtime.unprocessed_messages_count == 1
             token.cancel()
@@ -223,16 +249,14 @@ async def test_cancelling_a_queued_rpc_before_delivery_skips_it() -> None:
         assert Sleeper.log == ["start s:gate", "end s:gate"]
 
 
-@pytest.mark.anyio
-async def test_cancelling_a_queued_rpc_after_it_started_cancels_the_handler() -> None:
+async def test_cancelling_a_queued_rpc_after_it_started_cancels_the_handler(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
-        outcome: list[Any] = []
         async with runtime, anyio.create_task_group() as tg:
-            await runtime.publish_message("gate", TopicId("t", "s"))
-            await anyio.wait_all_tasks_blocked()
-            tg.start_soon(_send_catching, runtime, "sleep", S, outcome, token)
+            await _occupy_s(runtime)
+            outcome = _send_soon(tg, runtime, "sleep", token)
             await anyio.wait_all_tasks_blocked()
             Sleeper.gate.set()  # the queued RPC starts once the gate handler ends
             await Sleeper.started.wait()
@@ -249,49 +273,36 @@ async def test_cancelling_a_queued_rpc_after_it_started_cancels_the_handler() ->
         ]
 
 
-@pytest.mark.anyio
-async def test_token_propagates_through_nested_sends() -> None:
+async def test_token_propagates_through_nested_sends(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
-        token = CancellationToken()
-        outcome: list[Any] = []
-        async with runtime, anyio.create_task_group() as tg:
-            tg.start_soon(_send_catching, runtime, "nested", S, outcome, token)
-            await Sleeper.started.wait()
-            token.cancel()
-        assert len(outcome) == 1
-        assert isinstance(outcome[0], MessageCancelledError)
+        async with runtime:
+            outcome, token = await _send_then_cancel(runtime, "nested")
+        assert isinstance(outcome, MessageCancelledError)
         assert Sleeper.log == ["start s:nested", "start inner:sleep", "cancelled inner:sleep"]
         assert Sleeper.tokens == [token, token]
 
 
-@pytest.mark.anyio
-async def test_runtime_keeps_working_after_cancellations() -> None:
+async def test_runtime_keeps_working_after_cancellations(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             for _ in range(3):
-                token = CancellationToken()
-                outcome: list[Any] = []
                 Sleeper.started = anyio.Event()
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(_send_catching, runtime, "sleep", S, outcome, token)
-                    await Sleeper.started.wait()
-                    token.cancel()
-                assert isinstance(outcome[0], MessageCancelledError)
+                outcome, _ = await _send_then_cancel(runtime, "sleep")
+                assert isinstance(outcome, MessageCancelledError)
                 # the same agent is free again, immediately
                 assert await runtime.send_message("value", S) == 42
             await runtime.stop_when_idle()
 
 
-@pytest.mark.anyio
-async def test_cancelled_rpc_whose_handler_raises_does_not_hang_stop_when_idle() -> None:
+async def test_cancelled_rpc_whose_handler_raises_does_not_hang_stop_when_idle(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
-        outcome: list[Any] = []
         async with runtime, anyio.create_task_group() as tg:
-            tg.start_soon(_send_catching, runtime, "raise-on-cancel", S, outcome, token)
+            outcome = _send_soon(tg, runtime, "raise-on-cancel", token)
             await Sleeper.started.wait()
             token.cancel()
             await anyio.wait_all_tasks_blocked()
@@ -302,7 +313,6 @@ async def test_cancelled_rpc_whose_handler_raises_does_not_hang_stop_when_idle()
 
 
 @asyncio_only
-@pytest.mark.anyio
 async def test_linked_asyncio_future_is_cancelled_with_the_token() -> None:
     with anyio.fail_after(5):
         linked: list[asyncio.Future[None]] = []
@@ -319,9 +329,8 @@ async def test_linked_asyncio_future_is_cancelled_with_the_token() -> None:
         runtime = SingleThreadedAgentRuntime()
         await runtime.register_factory("linker", lambda: Linker("links"))
         token = CancellationToken()
-        outcome: list[Any] = []
         async with runtime, anyio.create_task_group() as tg:
-            tg.start_soon(_send_catching, runtime, "x", AgentId("linker", "k"), outcome, token)
+            outcome = _send_soon(tg, runtime, "x", token, AgentId("linker", "k"))
             await started.wait()
             token.cancel()
         assert linked[0].cancelled()
@@ -332,10 +341,8 @@ async def test_linked_asyncio_future_is_cancelled_with_the_token() -> None:
 # --- the caller's own cancel scope ------------------------------------------------------------
 
 
-@pytest.mark.anyio
-async def test_callers_scope_cancels_an_inline_handler() -> None:
+async def test_callers_scope_cancels_an_inline_handler(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             with anyio.move_on_after(0.05) as scope:
                 await runtime.send_message("sleep", S)
@@ -344,13 +351,12 @@ async def test_callers_scope_cancels_an_inline_handler() -> None:
             assert await runtime.send_message("value", S) == 42
 
 
-@pytest.mark.anyio
-async def test_callers_scope_cancels_a_queued_handler_that_started() -> None:
+async def test_callers_scope_cancels_a_queued_handler_that_started(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
-            await runtime.publish_message("gate", TopicId("t", "s"))
-            await anyio.wait_all_tasks_blocked()
+            await _occupy_s(runtime)
             with anyio.CancelScope() as scope:
                 async with anyio.create_task_group() as tg:
 
@@ -371,13 +377,12 @@ async def test_callers_scope_cancels_a_queued_handler_that_started() -> None:
         ]
 
 
-@pytest.mark.anyio
-async def test_callers_scope_skips_a_queued_rpc_that_did_not_start() -> None:
+async def test_callers_scope_skips_a_queued_rpc_that_did_not_start(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
-            await runtime.publish_message("gate", TopicId("t", "s"))
-            await anyio.wait_all_tasks_blocked()
+            await _occupy_s(runtime)
             with anyio.move_on_after(0.02) as scope:
                 await runtime.send_message("value", S)
             assert scope.cancelled_caught
@@ -389,33 +394,33 @@ async def test_callers_scope_skips_a_queued_rpc_that_did_not_start() -> None:
 # --- publishes --------------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
-async def test_publish_token_skips_deliveries_that_did_not_start() -> None:
+async def test_publish_token_skips_deliveries_that_did_not_start(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
         async with runtime:
-            await runtime.publish_message("gate", TopicId("t", "s"))  # S is busy
-            await runtime.publish_message("value", TopicId("t", "s"), cancellation_token=token)
+            await runtime.publish_message("gate", S_TOPIC)  # S is busy
+            await runtime.publish_message("value", S_TOPIC, cancellation_token=token)
             await anyio.wait_all_tasks_blocked()
             assert runtime.unprocessed_messages_count == 1
             token.cancel()
             Sleeper.gate.set()
-            await runtime.publish_message("value", TopicId("t", "s"))
+            await runtime.publish_message("value", S_TOPIC)
             await runtime.stop_when_idle()
         # only the later publish without the token reached S
         assert Sleeper.log == ["start s:gate", "end s:gate", "start s:value"]
         assert runtime.unprocessed_messages_count == 0
 
 
-@pytest.mark.anyio
-async def test_publish_token_cancels_a_running_delivery() -> None:
+async def test_publish_token_cancels_a_running_delivery(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         token = CancellationToken()
         async with runtime:
-            await runtime.publish_message("sleep", TopicId("t", "s"), cancellation_token=token)
-            await runtime.publish_message("value", TopicId("t", "s"), cancellation_token=token)
+            await runtime.publish_message("sleep", S_TOPIC, cancellation_token=token)
+            await runtime.publish_message("value", S_TOPIC, cancellation_token=token)
             await Sleeper.started.wait()
             token.cancel()
             await runtime.publish_message("value", TopicId("t", "after"))

@@ -39,9 +39,19 @@ class Example(Protocol):
     async def run_structured(self) -> list[str]: ...
 
 
+def _examples_importable() -> None:
+    """Let ``from _support import ...`` in the examples find ``examples/_support.py``.
+
+    A script finds it in its own folder; here ``examples/`` goes on ``sys.path``.
+    """
+    if str(EXAMPLES_DIR) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES_DIR))
+
+
 @functools.cache
 def load(name: str) -> ModuleType:
-    """Import ``examples/<name>.py`` (once) without putting ``examples/`` on ``sys.path``."""
+    """Import ``examples/<name>.py`` (once) as module ``cantata_example_<name>``."""
+    _examples_importable()
     module_name = f"cantata_example_{name}"
     spec = importlib.util.spec_from_file_location(module_name, EXAMPLES_DIR / f"{name}.py")
     assert spec is not None and spec.loader is not None
@@ -49,6 +59,12 @@ def load(name: str) -> ModuleType:
     sys.modules[module_name] = module  # dataclasses look their module up while being built
     spec.loader.exec_module(module)
     return module
+
+
+def support() -> ModuleType:
+    """The examples' shared plumbing, ``examples/_support.py``."""
+    _examples_importable()
+    return importlib.import_module("_support")
 
 
 def example(name: str) -> Example:
@@ -155,6 +171,24 @@ def _specialist(agent_id: str, specialty: str, request: str) -> list[str]:
 
 
 _SPECIALTIES = ["planning", "dispute_resolution", "compliance", "preparation"]
+
+
+def _every_specialist(tenants: list[str], request: str) -> list[str]:
+    """What the four per-specialty specialists print for each tenant's request; ``request``
+    may name ``{tenant}`` and ``{specialty}``."""
+    return [
+        line
+        for tenant in tenants
+        for specialty in _SPECIALTIES
+        for line in _specialist(
+            f"TaxSpecialist_{specialty}/{tenant}",
+            specialty.upper(),
+            request.format(tenant=tenant, specialty=specialty),
+        )
+    ]
+
+
+_TENANTS = ["ClientABC", "ClientXYZ"]
 TOPIC_SCENARIOS = [
     # 1. Single-Tenant, Single Scope of Publishing
     *_specialist("TaxSpecialist_1/default", "PLANNING", "I need to have my tax for 2024 prepared."),
@@ -164,37 +198,11 @@ TOPIC_SCENARIOS = [
         "I need to have my tax for 2024 prepared.",
     ),
     # 2. Multi-Tenant, Single Scope of Publishing
-    *[
-        line
-        for tenant in ["ClientABC", "ClientXYZ"]
-        for specialty in _SPECIALTIES
-        for line in _specialist(
-            f"TaxSpecialist_{specialty}/{tenant}",
-            specialty.upper(),
-            f"{tenant} requires tax services.",
-        )
-    ],
+    *_every_specialist(_TENANTS, "{tenant} requires tax services."),
     # 3. Single-Tenant, Multiple Scopes of Publishing
-    *[
-        line
-        for specialty in _SPECIALTIES
-        for line in _specialist(
-            f"TaxSpecialist_{specialty}/default",
-            specialty.upper(),
-            f"I need assistance with {specialty} taxes.",
-        )
-    ],
+    *_every_specialist(["default"], "I need assistance with {specialty} taxes."),
     # 4. Multi-Tenant, Multiple Scopes of Publishing
-    *[
-        line
-        for tenant in ["ClientABC", "ClientXYZ"]
-        for specialty in _SPECIALTIES
-        for line in _specialist(
-            f"TaxSpecialist_{specialty}/{tenant}",
-            specialty.upper(),
-            f"{tenant} needs assistance with {specialty} taxes.",
-        )
-    ],
+    *_every_specialist(_TENANTS, "{tenant} needs assistance with {specialty} taxes."),
 ]
 
 AGENT_IDENTITY = [
@@ -292,16 +300,23 @@ async def test_run_structured_is_deterministic(name: str) -> None:
 SNIPPET_TITLES = list(MESSAGE_AND_COMMUNICATION_SNIPPETS)
 
 
-def _snippet(attribute: str, title: str) -> Callable[[], Coroutine[Any, Any, None]]:
-    snippets: Sequence[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = getattr(
-        load("message_and_communication"), attribute
-    )
+Snippet = Callable[[Any], Coroutine[Any, Any, None]]
+
+
+def _snippet(title: str) -> Snippet:
+    snippets: Sequence[tuple[str, Snippet]] = load("message_and_communication").SNIPPETS
     return dict(snippets)[title]
+
+
+def _form(name: str) -> Callable[[Snippet], Coroutine[Any, Any, None]]:
+    """``start_form`` (the guide's ``runtime.start()`` form) or ``structured_form``."""
+    form: Callable[[Snippet], Coroutine[Any, Any, None]] = getattr(support(), name)
+    return form
 
 
 @pytest.mark.parametrize("title", SNIPPET_TITLES)
 def test_message_and_communication_snippet(title: str, capsys: pytest.CaptureFixture[str]) -> None:
-    asyncio.run(_snippet("SNIPPETS", title)())
+    asyncio.run(_form("start_form")(_snippet(title)))
     assert capsys.readouterr().out.splitlines() == MESSAGE_AND_COMMUNICATION_SNIPPETS[title]
 
 
@@ -310,7 +325,7 @@ def test_message_and_communication_snippet(title: str, capsys: pytest.CaptureFix
 async def test_message_and_communication_snippet_structured(
     title: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await _snippet("STRUCTURED_SNIPPETS", title)()
+    await _form("structured_form")(_snippet(title))
     assert capsys.readouterr().out.splitlines() == MESSAGE_AND_COMMUNICATION_SNIPPETS[title]
 
 

@@ -22,6 +22,7 @@ from cantata import (
 )
 from cantata.exceptions import RuntimeStoppedError, UndeliverableException
 
+pytestmark = pytest.mark.anyio
 asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 trio_only = pytest.mark.parametrize("anyio_backend", ["trio"])
 
@@ -125,18 +126,40 @@ async def _runtime(**kwargs: Any) -> SingleThreadedAgentRuntime:
     return runtime
 
 
+@pytest.fixture
+async def runtime() -> SingleThreadedAgentRuntime:
+    """A runtime of ``Worker`` agents (type ``worker``, subscribed to topic type ``work``)."""
+    return await _runtime()
+
+
+@pytest.fixture
+async def strict_runtime() -> SingleThreadedAgentRuntime:
+    """The same with ``ignore_unhandled_exceptions=False``: publish-handler errors are raised."""
+    return await _runtime(ignore_unhandled_exceptions=False)
+
+
 W = AgentId("worker", "w")
 WORK = TopicId("work", "w")
+
+
+async def _hold(runtime: SingleThreadedAgentRuntime) -> None:
+    """Publish ``Hold`` to ``W`` and wait until its handler runs (until ``Worker.release``)."""
+    await runtime.publish_message(Hold(), WORK)
+    await Worker.started.wait()
+
+
+async def _assert_not_running(runtime: SingleThreadedAgentRuntime) -> None:
+    """``stop()`` raises: the runtime is not running."""
+    with pytest.raises(RuntimeError, match="not started"):
+        await runtime.stop()
 
 
 # --- the start() form ------------------------------------------------------------------------
 
 
 @asyncio_only
-@pytest.mark.anyio
-async def test_start_stop_and_restart_on_asyncio() -> None:
+async def test_start_stop_and_restart_on_asyncio(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         runtime.start()
         assert await runtime.send_message(Ask(1), W) == 10
         await runtime.publish_message(Tell("a"), WORK)
@@ -153,10 +176,8 @@ async def test_start_stop_and_restart_on_asyncio() -> None:
 
 
 @asyncio_only
-@pytest.mark.anyio
-async def test_start_twice_raises() -> None:
+async def test_start_twice_raises(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         runtime.start()
         with pytest.raises(RuntimeError, match="already started"):
             runtime.start()
@@ -164,10 +185,8 @@ async def test_start_twice_raises() -> None:
 
 
 @asyncio_only
-@pytest.mark.anyio
-async def test_start_inside_async_with_raises() -> None:
+async def test_start_inside_async_with_raises(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             with pytest.raises(RuntimeError):
                 runtime.start()
@@ -179,10 +198,10 @@ async def test_start_inside_async_with_raises() -> None:
 
 
 @trio_only
-@pytest.mark.anyio
-async def test_start_on_trio_raises_and_names_the_structured_form() -> None:
+async def test_start_on_trio_raises_and_names_the_structured_form(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         with pytest.raises(RuntimeError, match="async with"):
             runtime.start()
         # the runtime is untouched and usable in the structured form
@@ -197,45 +216,40 @@ def test_start_outside_an_event_loop_raises() -> None:
 
 
 @asyncio_only
-@pytest.mark.anyio
-async def test_stop_when_idle_and_stop_when_and_close_in_the_start_form() -> None:
+async def test_stop_when_idle_and_stop_when_and_close_in_the_start_form(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         runtime.start()
         await runtime.publish_message(Count(3), _count_topic(3))
         await runtime.stop_when(lambda: "count 0" in Worker.log)
         assert Worker.log == ["count 3", "count 2", "count 1", "count 0"]
-        with pytest.raises(RuntimeError):
-            await runtime.stop()
+        await _assert_not_running(runtime)
         runtime.start()
         assert await runtime.send_message(Ask(4), W) == 40
         await runtime.close()
         assert Worker.closed == [AgentId("worker", f"c{i}") for i in range(3, -1, -1)] + [W]
-        with pytest.raises(RuntimeError):
-            await runtime.stop()
+        await _assert_not_running(runtime)
 
 
 # --- the async with form ---------------------------------------------------------------------
 
 
-@pytest.mark.anyio
-async def test_async_with_returns_the_runtime_and_can_be_entered_again() -> None:
+async def test_async_with_returns_the_runtime_and_can_be_entered_again(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime as entered:
             assert entered is runtime
             assert await runtime.send_message(Ask(1), W) == 10
         async with runtime:
             assert await runtime.send_message(Ask(2), W) == 20
         # not running any more: stop() has nothing to stop
-        with pytest.raises(RuntimeError):
-            await runtime.stop()
+        await _assert_not_running(runtime)
 
 
-@pytest.mark.anyio
-async def test_async_with_cannot_be_nested() -> None:
+async def test_async_with_cannot_be_nested(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             with pytest.raises(RuntimeError, match="already started"):
                 async with runtime:
@@ -243,32 +257,26 @@ async def test_async_with_cannot_be_nested() -> None:
             assert await runtime.send_message(Ask(1), W) == 10
 
 
-@pytest.mark.anyio
-async def test_stop_twice_raises() -> None:
+async def test_stop_twice_raises(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
-        with pytest.raises(RuntimeError, match="not started"):
-            await runtime.stop()
+        await _assert_not_running(runtime)
         async with runtime:
             await runtime.stop()
-            with pytest.raises(RuntimeError, match="not started"):
-                await runtime.stop()
+            await _assert_not_running(runtime)
 
 
-@pytest.mark.anyio
-async def test_stop_family_requires_a_started_runtime() -> None:
+async def test_stop_family_requires_a_started_runtime(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         with pytest.raises(RuntimeError):
             await runtime.stop_when_idle()
         with pytest.raises(RuntimeError):
             await runtime.stop_when(lambda: True)
 
 
-@pytest.mark.anyio
-async def test_normal_exit_keeps_queued_publishes_for_the_next_start() -> None:
+async def test_normal_exit_keeps_queued_publishes_for_the_next_start(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         await runtime.publish_message(Tell("before start"), WORK)
         async with runtime:
             await runtime.stop()
@@ -280,10 +288,10 @@ async def test_normal_exit_keeps_queued_publishes_for_the_next_start() -> None:
         assert Worker.log == ["w:before start", "w:while stopped"]
 
 
-@pytest.mark.anyio
-async def test_rpc_sent_before_start_is_answered_after_start() -> None:
+async def test_rpc_sent_before_start_is_answered_after_start(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         answers: list[int] = []
 
         async def ask() -> None:
@@ -298,48 +306,46 @@ async def test_rpc_sent_before_start_is_answered_after_start() -> None:
         assert answers == [50]
 
 
-@pytest.mark.anyio
-async def test_stop_when_idle_delivers_cascades_exactly_once() -> None:
+async def test_stop_when_idle_delivers_cascades_exactly_once(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             await runtime.publish_message(Count(5), _count_topic(5))
             await runtime.stop_when_idle()
             assert Worker.log == [f"count {i}" for i in range(5, -1, -1)]
             assert runtime.unprocessed_messages_count == 0
             # the runtime is stopped now
-            with pytest.raises(RuntimeError):
-                await runtime.stop()
+            await _assert_not_running(runtime)
 
 
-@pytest.mark.anyio
-async def test_stop_when_idle_with_nothing_to_do_returns_at_once() -> None:
+async def test_stop_when_idle_with_nothing_to_do_returns_at_once(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             await runtime.stop_when_idle()
 
 
-@pytest.mark.anyio
-async def test_stop_when_stops_once_the_condition_holds() -> None:
+async def test_stop_when_stops_once_the_condition_holds(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             await runtime.publish_message(Count(100), _count_topic(100))
             await runtime.stop_when(lambda: len(Worker.log) >= 3)
             assert len(Worker.log) >= 3
-            with pytest.raises(RuntimeError):
-                await runtime.stop()
+            await _assert_not_running(runtime)
         # what was not delivered yet is kept for the next start
         async with runtime:
             await runtime.stop_when_idle()
         assert Worker.log == [f"count {i}" for i in range(100, -1, -1)]
 
 
-@pytest.mark.anyio
-async def test_stop_when_polls_conditions_that_do_not_depend_on_deliveries() -> None:
+async def test_stop_when_polls_conditions_that_do_not_depend_on_deliveries(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         flag = anyio.Event()
         async with runtime, anyio.create_task_group() as tg:
 
@@ -352,39 +358,34 @@ async def test_stop_when_polls_conditions_that_do_not_depend_on_deliveries() -> 
             assert flag.is_set()
 
 
-@pytest.mark.anyio
-async def test_stop_when_with_a_true_condition_stops_at_once() -> None:
+async def test_stop_when_with_a_true_condition_stops_at_once(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             await runtime.stop_when(lambda: True)
-            with pytest.raises(RuntimeError):
-                await runtime.stop()
+            await _assert_not_running(runtime)
 
 
-@pytest.mark.anyio
-async def test_close_stops_the_runtime_and_closes_agents_in_creation_order() -> None:
+async def test_close_stops_the_runtime_and_closes_agents_in_creation_order(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             await runtime.send_message(Ask(1), AgentId("worker", "b"))
             await runtime.send_message(Ask(1), AgentId("worker", "a"))
             await runtime.close()
             assert Worker.closed == [AgentId("worker", "b"), AgentId("worker", "a")]
-            with pytest.raises(RuntimeError):
-                await runtime.stop()
+            await _assert_not_running(runtime)
         # close() on a runtime that is not running only closes the agents
         await runtime.close()
         assert len(Worker.closed) == 4
 
 
-@pytest.mark.anyio
-async def test_normal_exit_waits_for_running_handlers() -> None:
+async def test_normal_exit_waits_for_running_handlers(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime, anyio.create_task_group() as tg:
-            await runtime.publish_message(Hold(), WORK)
-            await Worker.started.wait()
+            await _hold(runtime)
 
             async def release_later() -> None:
                 await anyio.sleep(0.02)
@@ -394,15 +395,14 @@ async def test_normal_exit_waits_for_running_handlers() -> None:
         assert Worker.log == ["hold finished"]
 
 
-@pytest.mark.anyio
-async def test_exit_by_exception_cancels_running_handlers_and_reraises_unchanged() -> None:
+async def test_exit_by_exception_cancels_running_handlers_and_reraises_unchanged(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         error = KeyError("leaving")
         with pytest.raises(KeyError) as info:
             async with runtime:
-                await runtime.publish_message(Hold(), WORK)
-                await Worker.started.wait()
+                await _hold(runtime)
                 raise error
         assert info.value is error
         assert Worker.log == ["hold cancelled"]
@@ -411,14 +411,11 @@ async def test_exit_by_exception_cancels_running_handlers_and_reraises_unchanged
             assert await runtime.send_message(Ask(1), W) == 10
 
 
-@pytest.mark.anyio
-async def test_outer_cancel_scope_around_the_block() -> None:
+async def test_outer_cancel_scope_around_the_block(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         with anyio.move_on_after(0.05) as scope:
             async with runtime:
-                await runtime.publish_message(Hold(), WORK)
-                await Worker.started.wait()
+                await _hold(runtime)
                 await anyio.sleep_forever()
         assert scope.cancelled_caught
         assert Worker.log == ["hold cancelled"]
@@ -426,10 +423,10 @@ async def test_outer_cancel_scope_around_the_block() -> None:
             assert await runtime.send_message(Ask(1), W) == 10
 
 
-@pytest.mark.anyio
-async def test_stop_cancel_in_flight_cancels_running_handlers() -> None:
+async def test_stop_cancel_in_flight_cancels_running_handlers(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         outcome: list[BaseException] = []
 
         async def ask_hold() -> None:
@@ -439,8 +436,7 @@ async def test_stop_cancel_in_flight_cancels_running_handlers() -> None:
                 outcome.append(exc)
 
         async with runtime, anyio.create_task_group() as tg:
-            await runtime.publish_message(Hold(), WORK)
-            await Worker.started.wait()
+            await _hold(runtime)
             tg.start_soon(ask_hold)
             await anyio.wait_all_tasks_blocked()
             await runtime.stop(cancel_in_flight=True)
@@ -450,7 +446,6 @@ async def test_stop_cancel_in_flight_cancels_running_handlers() -> None:
         assert isinstance(outcome[0], RuntimeStoppedError)
 
 
-@pytest.mark.anyio
 async def test_cancel_in_flight_fails_a_running_queued_rpc_with_runtime_stopped_error() -> None:
     with anyio.fail_after(5):
         first_gate = anyio.Event()
@@ -493,10 +488,10 @@ async def test_cancel_in_flight_fails_a_running_queued_rpc_with_runtime_stopped_
         assert isinstance(outcome[0], RuntimeStoppedError)
 
 
-@pytest.mark.anyio
-async def test_stop_fails_undelivered_rpcs_with_runtime_stopped_error() -> None:
+async def test_stop_fails_undelivered_rpcs_with_runtime_stopped_error(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         outcome: dict[str, Any] = {}
 
         async def ask() -> None:
@@ -506,8 +501,7 @@ async def test_stop_fails_undelivered_rpcs_with_runtime_stopped_error() -> None:
                 outcome["error"] = exc
 
         async with runtime, anyio.create_task_group() as tg:
-            await runtime.publish_message(Hold(), WORK)
-            await Worker.started.wait()
+            await _hold(runtime)
             tg.start_soon(ask)
             await anyio.wait_all_tasks_blocked()
             assert runtime.unprocessed_messages_count == 1
@@ -528,18 +522,15 @@ async def test_stop_fails_undelivered_rpcs_with_runtime_stopped_error() -> None:
         assert runtime.unprocessed_messages_count == 0
 
 
-@pytest.mark.anyio
-async def test_stop_from_inside_a_handler() -> None:
+async def test_stop_from_inside_a_handler(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             await runtime.publish_message(Halt(), WORK)
             await runtime.publish_message(Tell("after halt"), WORK)
             # the wait ends when the stop requested by the handler completes
             await runtime.stop_when_idle()
             assert Worker.log == ["stop requested"]
-            with pytest.raises(RuntimeError, match="not started"):
-                await runtime.stop()
+            await _assert_not_running(runtime)
         # the publish queued behind the halting handler is kept for the next start
         assert runtime.unprocessed_messages_count == 1
         async with runtime:
@@ -547,7 +538,6 @@ async def test_stop_from_inside_a_handler() -> None:
         assert Worker.log == ["stop requested", "w:after halt"]
 
 
-@pytest.mark.anyio
 async def test_stop_when_idle_inside_a_handler_raises() -> None:
     with anyio.fail_after(5):
         errors: list[BaseException] = []
@@ -569,24 +559,20 @@ async def test_stop_when_idle_inside_a_handler_raises() -> None:
         assert "stop()" in str(errors[0])
 
 
-@pytest.mark.anyio
-async def test_no_runtime_task_outlives_the_block() -> None:
+async def test_no_runtime_task_outlives_the_block(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         before = len(anyio.get_running_tasks())
         async with runtime:
             for i in range(10):
                 await runtime.publish_message(Tell(str(i)), TopicId("work", str(i)))
-            await runtime.publish_message(Hold(), WORK)
-            await Worker.started.wait()
+            await _hold(runtime)
             assert len(anyio.get_running_tasks()) > before
             Worker.release.set()
         assert len(anyio.get_running_tasks()) == before
         with pytest.raises(KeyError):
             async with runtime:
                 Worker.reset()
-                await runtime.publish_message(Hold(), WORK)
-                await Worker.started.wait()
+                await _hold(runtime)
                 raise KeyError("leave")
         assert len(anyio.get_running_tasks()) == before
 
@@ -594,10 +580,8 @@ async def test_no_runtime_task_outlives_the_block() -> None:
 # --- errors of publish handlers ---------------------------------------------------------------
 
 
-@pytest.mark.anyio
-async def test_publish_errors_are_swallowed_by_default() -> None:
+async def test_publish_errors_are_swallowed_by_default(runtime: SingleThreadedAgentRuntime) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime()
         async with runtime:
             await runtime.publish_message(Fail("ignored"), WORK)
             await runtime.publish_message(Tell("still running"), WORK)
@@ -605,64 +589,61 @@ async def test_publish_errors_are_swallowed_by_default() -> None:
         assert Worker.log == ["w:still running"]
 
 
-@pytest.mark.anyio
-async def test_unhandled_publish_error_is_raised_from_stop_when_idle() -> None:
+async def test_unhandled_publish_error_is_raised_from_stop_when_idle(
+    strict_runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime(ignore_unhandled_exceptions=False)
-        async with runtime:
-            await runtime.publish_message(Fail("one"), WORK)
-            await runtime.publish_message(Tell("delivered anyway"), WORK)
+        async with strict_runtime:
+            await strict_runtime.publish_message(Fail("one"), WORK)
+            await strict_runtime.publish_message(Tell("delivered anyway"), WORK)
             with pytest.raises(ValueError, match="one"):
-                await runtime.stop_when_idle()
+                await strict_runtime.stop_when_idle()
         assert Worker.log == ["w:delivered anyway"]
-        # the runtime can be restarted, and the error is not raised twice
-        async with runtime:
-            assert await runtime.send_message(Ask(1), W) == 10
-            await runtime.stop_when_idle()
+        # the strict_runtime can be restarted, and the error is not raised twice
+        async with strict_runtime:
+            assert await strict_runtime.send_message(Ask(1), W) == 10
+            await strict_runtime.stop_when_idle()
 
 
-@pytest.mark.anyio
-async def test_several_unhandled_publish_errors_become_an_exception_group() -> None:
+async def test_several_unhandled_publish_errors_become_an_exception_group(
+    strict_runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime(ignore_unhandled_exceptions=False)
-        async with runtime:
-            await runtime.publish_message(Fail("one"), WORK)
-            await runtime.publish_message(Fail("two"), TopicId("work", "v"))
+        async with strict_runtime:
+            await strict_runtime.publish_message(Fail("one"), WORK)
+            await strict_runtime.publish_message(Fail("two"), TopicId("work", "v"))
             with pytest.raises(ExceptionGroup) as info:
-                await runtime.stop_when_idle()
+                await strict_runtime.stop_when_idle()
         errors = info.value.exceptions
         assert [str(e) for e in errors] == ["one", "two"]
         assert all(isinstance(e, ValueError) for e in errors)
 
 
-@pytest.mark.anyio
-async def test_unhandled_publish_error_is_raised_from_stop() -> None:
+async def test_unhandled_publish_error_is_raised_from_stop(
+    strict_runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime(ignore_unhandled_exceptions=False)
-        async with runtime:
-            await runtime.publish_message(Fail("from stop"), WORK)
-            await runtime.publish_message(Hold(), WORK)
-            await Worker.started.wait()
+        async with strict_runtime:
+            await strict_runtime.publish_message(Fail("from stop"), WORK)
+            await _hold(strict_runtime)
             Worker.release.set()
             with pytest.raises(ValueError, match="from stop"):
-                await runtime.stop()
+                await strict_runtime.stop()
 
 
-@pytest.mark.anyio
-async def test_unhandled_publish_error_is_raised_at_the_block_exit() -> None:
+async def test_unhandled_publish_error_is_raised_at_the_block_exit(
+    strict_runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime(ignore_unhandled_exceptions=False)
         with pytest.raises(ValueError, match="at exit"):
-            async with runtime:
-                await runtime.publish_message(Fail("at exit"), WORK)
-                await runtime.publish_message(Hold(), WORK)
-                await Worker.started.wait()
+            async with strict_runtime:
+                await strict_runtime.publish_message(Fail("at exit"), WORK)
+                await _hold(strict_runtime)
                 Worker.release.set()
-        async with runtime:
-            assert await runtime.send_message(Ask(2), W) == 20
+        async with strict_runtime:
+            assert await strict_runtime.send_message(Ask(2), W) == 20
 
 
-@pytest.mark.anyio
 async def test_rpc_errors_are_not_collected_as_unhandled() -> None:
     with anyio.fail_after(5):
 
@@ -679,14 +660,14 @@ async def test_rpc_errors_are_not_collected_as_unhandled() -> None:
 
 
 @asyncio_only
-@pytest.mark.anyio
-async def test_unhandled_publish_error_in_the_start_form_and_restart() -> None:
+async def test_unhandled_publish_error_in_the_start_form_and_restart(
+    strict_runtime: SingleThreadedAgentRuntime,
+) -> None:
     with anyio.fail_after(5):
-        runtime = await _runtime(ignore_unhandled_exceptions=False)
-        runtime.start()
-        await runtime.publish_message(Fail("boom"), WORK)
+        strict_runtime.start()
+        await strict_runtime.publish_message(Fail("boom"), WORK)
         with pytest.raises(ValueError, match="boom"):
-            await runtime.stop_when_idle()
-        runtime.start()
-        assert await runtime.send_message(Ask(3), W) == 30
-        await runtime.stop()
+            await strict_runtime.stop_when_idle()
+        strict_runtime.start()
+        assert await strict_runtime.send_message(Ask(3), W) == 30
+        await strict_runtime.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ import pytest
 from cantata import (
     EVENT_LOGGER_NAME,
     ROOT_LOGGER_NAME,
+    Agent,
     AgentId,
     AgentInstantiationContext,
     AgentRuntime,
@@ -48,6 +50,8 @@ from cantata.logging import (
     MessageEvent,
     MessageHandlerExceptionEvent,
 )
+
+pytestmark = pytest.mark.anyio
 
 
 @dataclass
@@ -103,9 +107,29 @@ class OtherPlain(Plain):
     pass
 
 
-async def _echo_runtime(**kwargs: Any) -> SingleThreadedAgentRuntime:
+async def _echo_runtime(
+    *, topic_type: str | None = None, **kwargs: Any
+) -> SingleThreadedAgentRuntime:
+    """A runtime with ``Echo`` agents (type ``echo``); with ``topic_type``, subscribed to it."""
     runtime = SingleThreadedAgentRuntime(**kwargs)
     await Echo.register(runtime, "echo", Echo)
+    if topic_type is not None:
+        await runtime.add_subscription(TypeSubscription(topic_type, "echo"))
+    return runtime
+
+
+async def _runtime_of(
+    agent_type: str,
+    factory: Callable[[], Agent | Awaitable[Agent]],
+    *,
+    topic_type: str | None = None,
+    **kwargs: Any,
+) -> SingleThreadedAgentRuntime:
+    """A runtime with one agent type made by ``factory``; with ``topic_type``, subscribed to it."""
+    runtime = SingleThreadedAgentRuntime(**kwargs)
+    await runtime.register_factory(agent_type, factory)
+    if topic_type is not None:
+        await runtime.add_subscription(TypeSubscription(topic_type, agent_type))
     return runtime
 
 
@@ -116,7 +140,6 @@ async def _echo(runtime: SingleThreadedAgentRuntime, key: str) -> Echo:
 # --- send_message ---------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
 async def test_send_message_returns_the_handler_response() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -125,7 +148,6 @@ async def test_send_message_returns_the_handler_response() -> None:
             assert await runtime.send_message(Ping(2), AgentId("echo", "a")) == Pong(2)
 
 
-@pytest.mark.anyio
 async def test_send_message_context_fields() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -150,7 +172,6 @@ async def test_send_message_context_fields() -> None:
         assert all(isinstance(c.message_id, str) and c.message_id for c in echo.contexts)
 
 
-@pytest.mark.anyio
 async def test_send_passes_the_callers_token_to_the_handler() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -164,7 +185,6 @@ async def test_send_passes_the_callers_token_to_the_handler() -> None:
         assert echo.contexts[1].cancellation_token is not token
 
 
-@pytest.mark.anyio
 async def test_send_to_unknown_type_raises_unknown_agent_type_error() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -179,7 +199,6 @@ async def test_send_to_unknown_type_raises_unknown_agent_type_error() -> None:
             assert await runtime.send_message(Ping(2), AgentId("echo", "a")) == Pong(2)
 
 
-@pytest.mark.anyio
 async def test_send_to_unknown_type_raises_even_when_not_started() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -187,17 +206,15 @@ async def test_send_to_unknown_type_raises_even_when_not_started() -> None:
             await runtime.send_message(Ping(1), AgentId("ghost", "a"))
 
 
-@pytest.mark.anyio
 async def test_send_to_new_key_creates_the_agent_lazily() -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         made: list[AgentId] = []
 
         def factory() -> Plain:
             made.append(AgentInstantiationContext.current_agent_id())
             return Plain()
 
-        await runtime.register_factory("plain", factory)
+        runtime = await _runtime_of("plain", factory)
         assert made == []
         async with runtime:
             assert await runtime.send_message("x", AgentId("plain", "k1")) == "x"
@@ -206,7 +223,6 @@ async def test_send_to_new_key_creates_the_agent_lazily() -> None:
         assert made == [AgentId("plain", "k1"), AgentId("plain", "k2")]
 
 
-@pytest.mark.anyio
 async def test_rpc_handler_exception_reaches_caller_as_same_object() -> None:
     with anyio.fail_after(5):
         raised = KeyError("boom")
@@ -215,15 +231,13 @@ async def test_rpc_handler_exception_reaches_caller_as_same_object() -> None:
             async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
                 raise raised
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("failing", lambda: Failing("fails"))
+        runtime = await _runtime_of("failing", lambda: Failing("fails"))
         async with runtime:
             with pytest.raises(KeyError) as info:
                 await runtime.send_message("x", AgentId("failing", "a"))
             assert info.value is raised
 
 
-@pytest.mark.anyio
 async def test_rpc_with_no_matching_handler_returns_none_and_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -238,7 +252,6 @@ async def test_rpc_with_no_matching_handler_returns_none_and_logs(
         assert all(r.levelno == logging.INFO for r in unhandled)
 
 
-@pytest.mark.anyio
 async def test_cant_handle_from_on_unhandled_message_reaches_the_caller() -> None:
     with anyio.fail_after(5):
 
@@ -254,7 +267,6 @@ async def test_cant_handle_from_on_unhandled_message_reaches_the_caller() -> Non
             assert await runtime.send_message(Ping(1), AgentId("picky", "a")) == Pong(1)
 
 
-@pytest.mark.anyio
 async def test_send_does_not_instantiate_the_sender() -> None:
     with anyio.fail_after(5):
         Echo.created = 0
@@ -271,11 +283,9 @@ async def test_send_does_not_instantiate_the_sender() -> None:
 # --- publish_message ------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
 async def test_publish_reaches_subscribers_with_publish_context() -> None:
     with anyio.fail_after(5):
-        runtime = await _echo_runtime()
-        await runtime.add_subscription(TypeSubscription("news", "echo"))
+        runtime = await _echo_runtime(topic_type="news")
         async with runtime:
             await runtime.publish_message(Note("hello"), TopicId("news", "s1"), message_id="p-1")
             await runtime.stop_when_idle()
@@ -288,17 +298,14 @@ async def test_publish_reaches_subscribers_with_publish_context() -> None:
         assert ctx.message_id == "p-1"
 
 
-@pytest.mark.anyio
 async def test_publish_returns_none_and_never_waits_for_delivery() -> None:
     with anyio.fail_after(5):
-        runtime = await _echo_runtime()
-        await runtime.add_subscription(TypeSubscription("news", "echo"))
+        runtime = await _echo_runtime(topic_type="news")
         # not started: publishing only queues
         await runtime.publish_message(Note("queued"), TopicId("news", "s"))
         assert runtime.unprocessed_messages_count == 1
 
 
-@pytest.mark.anyio
 async def test_publish_with_no_subscribers_is_a_no_op() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -308,12 +315,10 @@ async def test_publish_with_no_subscribers_is_a_no_op() -> None:
             await runtime.stop_when_idle()
 
 
-@pytest.mark.anyio
 async def test_publish_skips_the_sender_and_does_not_instantiate_it() -> None:
     with anyio.fail_after(5):
         Echo.created = 0
-        runtime = await _echo_runtime()
-        await runtime.add_subscription(TypeSubscription("news", "echo"))
+        runtime = await _echo_runtime(topic_type="news")
         async with runtime:
             # the sender would be a recipient: it is skipped
             await runtime.publish_message(
@@ -333,7 +338,6 @@ async def test_publish_skips_the_sender_and_does_not_instantiate_it() -> None:
         assert echo.contexts[0].sender == AgentId("echo", "x")
 
 
-@pytest.mark.anyio
 async def test_agent_publish_from_handler_excludes_itself() -> None:
     with anyio.fail_after(5):
         seen: list[tuple[AgentId, str]] = []
@@ -362,11 +366,9 @@ async def test_agent_publish_from_handler_excludes_itself() -> None:
         assert seen == [(AgentId("alice", "r"), "start"), (AgentId("bob", "r"), "echo")]
 
 
-@pytest.mark.anyio
 async def test_overlapping_subscriptions_deliver_once() -> None:
     with anyio.fail_after(5):
-        runtime = await _echo_runtime()
-        await runtime.add_subscription(TypeSubscription("default", "echo"))
+        runtime = await _echo_runtime(topic_type="default")
         await runtime.add_subscription(TypePrefixSubscription("def", "echo"))
         await runtime.add_subscription(TypePrefixSubscription("", "echo"))
         async with runtime:
@@ -376,11 +378,9 @@ async def test_overlapping_subscriptions_deliver_once() -> None:
         assert echo.notes == ["once"]
 
 
-@pytest.mark.anyio
 async def test_each_subscriber_sees_a_topic_in_publish_order() -> None:
     with anyio.fail_after(5):
-        runtime = await _echo_runtime()
-        await runtime.add_subscription(TypeSubscription("news", "echo"))
+        runtime = await _echo_runtime(topic_type="news")
         async with runtime:
             for i in range(20):
                 await runtime.publish_message(Note(str(i)), TopicId("news", "k"))
@@ -388,7 +388,6 @@ async def test_each_subscriber_sees_a_topic_in_publish_order() -> None:
         assert (await _echo(runtime, "k")).notes == [str(i) for i in range(20)]
 
 
-@pytest.mark.anyio
 async def test_default_topic_id_source_inside_a_handler_is_the_agent_key() -> None:
     with anyio.fail_after(5):
         topics: list[TopicId] = []
@@ -426,7 +425,6 @@ async def test_default_topic_id_source_inside_a_handler_is_the_agent_key() -> No
         assert DefaultTopicId().source == "default"
 
 
-@pytest.mark.anyio
 async def test_message_handler_context_is_set_inside_handlers() -> None:
     with anyio.fail_after(5):
         seen: list[AgentId] = []
@@ -436,9 +434,7 @@ async def test_message_handler_context_is_set_inside_handlers() -> None:
                 seen.append(MessageHandlerContext.agent_id())
                 return None
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("who", lambda: WhoAmI("who"))
-        await runtime.add_subscription(TypeSubscription("t", "who"))
+        runtime = await _runtime_of("who", lambda: WhoAmI("who"), topic_type="t")
         async with runtime:
             await runtime.send_message("x", AgentId("who", "rpc"))
             await runtime.publish_message("x", TopicId("t", "pub"))
@@ -463,12 +459,9 @@ class ContextReader(BaseAgent):
         return _request_id.get()
 
 
-@pytest.mark.anyio
 async def test_handlers_run_with_the_senders_context_variables() -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("reader", ContextReader)
-        await runtime.add_subscription(TypeSubscription("t", "reader"))
+        runtime = await _runtime_of("reader", ContextReader, topic_type="t")
         _request_id.set("at-start")
         async with runtime:
             _request_id.set("send-1")
@@ -485,7 +478,6 @@ async def test_handlers_run_with_the_senders_context_variables() -> None:
         assert reader.seen == ["p1:send-1", "p2:send-2"]
 
 
-@pytest.mark.anyio
 async def test_queued_rpc_runs_with_the_callers_context_variables() -> None:
     with anyio.fail_after(5):
         gate = anyio.Event()
@@ -497,8 +489,7 @@ async def test_queued_rpc_runs_with_the_callers_context_variables() -> None:
                     await gate.wait()
                 return _request_id.get()
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("gated", lambda: Gated("gated"))
+        runtime = await _runtime_of("gated", lambda: Gated("gated"))
         target = AgentId("gated", "k")
 
         async def call(name: str) -> None:
@@ -535,12 +526,9 @@ class Bouncer(BaseAgent):
         return await self.send_message((path, n - 1), AgentId("bouncer", next_key))
 
 
-@pytest.mark.anyio
 async def test_rpc_chain_back_into_a_busy_agent_does_not_deadlock() -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("bouncer", Bouncer)
-        await runtime.add_subscription(TypeSubscription("go", "bouncer"))
+        runtime = await _runtime_of("bouncer", Bouncer, topic_type="go")
         async with runtime:
             # A -> B -> A -> B
             assert await runtime.send_message(([], 3), AgentId("bouncer", "a")) == [
@@ -561,7 +549,6 @@ async def test_rpc_chain_back_into_a_busy_agent_does_not_deadlock() -> None:
             await runtime.stop_when_idle()
 
 
-@pytest.mark.anyio
 async def test_handler_waiting_for_a_busy_agent_lets_other_deliveries_run() -> None:
     with anyio.fail_after(5):
         gate = anyio.Event()
@@ -579,9 +566,7 @@ async def test_handler_waiting_for_a_busy_agent_lets_other_deliveries_run() -> N
                     gate.set()
                 return f"answer from {self.id.key}"
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("gated", lambda: Gated("gated"))
-        await runtime.add_subscription(TypeSubscription("t", "gated"))
+        runtime = await _runtime_of("gated", lambda: Gated("gated"), topic_type="t")
         async with runtime:
             await runtime.publish_message("block", TopicId("t", "busy"))
             await runtime.publish_message("ask", TopicId("t", "asker"))
@@ -599,7 +584,6 @@ async def test_handler_waiting_for_a_busy_agent_lets_other_deliveries_run() -> N
 # --- registration ---------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
 async def test_register_factory_returns_agent_type_and_rejects_duplicates() -> None:
     with anyio.fail_after(5):
         runtime = SingleThreadedAgentRuntime()
@@ -615,7 +599,6 @@ async def test_register_factory_returns_agent_type_and_rejects_duplicates() -> N
             await Echo.register(runtime, "plain", Echo)
 
 
-@pytest.mark.anyio
 async def test_register_factory_accepts_async_factories() -> None:
     with anyio.fail_after(5):
 
@@ -623,14 +606,12 @@ async def test_register_factory_accepts_async_factories() -> None:
             await anyio.lowlevel.checkpoint()
             return Plain("async")
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("plain", factory)
+        runtime = await _runtime_of("plain", factory)
         async with runtime:
             assert await runtime.send_message(1, AgentId("plain", "k")) == 1
         assert (await runtime.agent_metadata(AgentId("plain", "k")))["description"] == "async"
 
 
-@pytest.mark.anyio
 async def test_expected_class_mismatch_raises_value_error_on_creation() -> None:
     with anyio.fail_after(5):
         runtime = SingleThreadedAgentRuntime()
@@ -645,10 +626,8 @@ async def test_expected_class_mismatch_raises_value_error_on_creation() -> None:
             await runtime.get("plain", "k2", lazy=False)
 
 
-@pytest.mark.anyio
 async def test_factory_gets_runtime_and_id_from_instantiation_context() -> None:
     with anyio.fail_after(5):
-        runtime = SingleThreadedAgentRuntime()
         seen: list[tuple[AgentRuntime, AgentId, bool]] = []
 
         def factory() -> Plain:
@@ -661,7 +640,7 @@ async def test_factory_gets_runtime_and_id_from_instantiation_context() -> None:
             )
             return Plain()
 
-        await runtime.register_factory("plain", factory)
+        runtime = await _runtime_of("plain", factory)
         agent_id = await runtime.get("plain", "k", lazy=False)
         assert seen == [(runtime, AgentId("plain", "k"), True)]
         agent = await runtime.try_get_underlying_agent_instance(agent_id, Plain)
@@ -670,7 +649,6 @@ async def test_factory_gets_runtime_and_id_from_instantiation_context() -> None:
         assert AgentInstantiationContext.is_in_factory_call() is False
 
 
-@pytest.mark.anyio
 async def test_factory_runs_exactly_once_under_concurrent_first_messages() -> None:
     with anyio.fail_after(5):
         calls = 0
@@ -681,8 +659,7 @@ async def test_factory_runs_exactly_once_under_concurrent_first_messages() -> No
             await anyio.sleep(0.01)
             return Plain()
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("slow", factory)
+        runtime = await _runtime_of("slow", factory)
         target = AgentId("slow", "k")
         results: list[Any] = []
         ids: list[AgentId] = []
@@ -717,12 +694,10 @@ class GatedFactory:
         return Plain("gated")
 
 
-@pytest.mark.anyio
 async def test_cancelled_creator_does_not_cancel_other_waiters() -> None:
     with anyio.fail_after(5):
         factory = GatedFactory()
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("gated", factory)
+        runtime = await _runtime_of("gated", factory)
         target = AgentId("gated", "k")
         outcome: dict[str, Any] = {}
 
@@ -750,13 +725,10 @@ async def test_cancelled_creator_does_not_cancel_other_waiters() -> None:
         assert isinstance(await runtime.try_get_underlying_agent_instance(target), Plain)
 
 
-@pytest.mark.anyio
 async def test_cancelled_creator_does_not_stop_the_runtime() -> None:
     with anyio.fail_after(5):
         factory = GatedFactory()
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("gated", factory)
-        await runtime.add_subscription(TypeSubscription("t", "gated"))
+        runtime = await _runtime_of("gated", factory, topic_type="t")
         target = AgentId("gated", "k")
         scope = anyio.CancelScope()
 
@@ -778,7 +750,6 @@ async def test_cancelled_creator_does_not_stop_the_runtime() -> None:
         assert agent.received == ["published"]
 
 
-@pytest.mark.anyio
 async def test_failed_creation_is_reported_and_retried(caplog: pytest.LogCaptureFixture) -> None:
     with anyio.fail_after(5):
         attempts = 0
@@ -790,8 +761,7 @@ async def test_failed_creation_is_reported_and_retried(caplog: pytest.LogCapture
                 raise RuntimeError("constructor failed")
             return Plain()
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("flaky", factory)
+        runtime = await _runtime_of("flaky", factory)
         caplog.set_level(logging.INFO, logger=EVENT_LOGGER_NAME)
         async with runtime:
             with pytest.raises(RuntimeError, match="constructor failed"):
@@ -806,7 +776,6 @@ async def test_failed_creation_is_reported_and_retried(caplog: pytest.LogCapture
         assert "constructor failed" in kwargs["exception"]
 
 
-@pytest.mark.anyio
 async def test_register_agent_instance_rules() -> None:
     with anyio.fail_after(5):
         runtime = SingleThreadedAgentRuntime()
@@ -840,7 +809,6 @@ async def test_register_agent_instance_rules() -> None:
         assert await runtime.try_get_underlying_agent_instance(agent_id) is first
 
 
-@pytest.mark.anyio
 async def test_register_agent_instance_rejects_an_agent_bound_elsewhere() -> None:
     with anyio.fail_after(5):
         agent = Plain()
@@ -854,7 +822,6 @@ async def test_register_agent_instance_rejects_an_agent_bound_elsewhere() -> Non
 # --- look-ups -------------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
 async def test_get_forms_and_laziness() -> None:
     with anyio.fail_after(5):
         created: list[AgentId] = []
@@ -863,8 +830,7 @@ async def test_get_forms_and_laziness() -> None:
             created.append(AgentInstantiationContext.current_agent_id())
             return Plain()
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("plain", factory)
+        runtime = await _runtime_of("plain", factory)
         assert await runtime.get("plain") == AgentId("plain", "default")
         assert await runtime.get("plain", "k") == AgentId("plain", "k")
         assert await runtime.get(AgentType("plain"), "k") == AgentId("plain", "k")
@@ -879,7 +845,6 @@ async def test_get_forms_and_laziness() -> None:
             await runtime.get("ghost", lazy=False)
 
 
-@pytest.mark.anyio
 async def test_try_get_underlying_agent_instance_checks_the_type() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -894,7 +859,6 @@ async def test_try_get_underlying_agent_instance_checks_the_type() -> None:
             await runtime.try_get_underlying_agent_instance(AgentId("ghost", "k"))
 
 
-@pytest.mark.anyio
 async def test_agent_metadata() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -933,7 +897,6 @@ class ConcurrentOverlapper(Overlapper):
 
 
 @pytest.mark.parametrize("cls, peak", [(SerialOverlapper, 1), (ConcurrentOverlapper, 2)])
-@pytest.mark.anyio
 async def test_deliveries_to_one_agent_overlap_only_with_max_concurrency(
     cls: type[Overlapper], peak: int
 ) -> None:
@@ -964,7 +927,6 @@ class Release:
     pass
 
 
-@pytest.mark.anyio
 async def test_handler_waiting_for_another_handler_does_not_block_dispatch() -> None:
     """A handler suspended on something outside the runtime must not stop other deliveries.
 
@@ -1008,11 +970,9 @@ async def test_handler_waiting_for_another_handler_does_not_block_dispatch() -> 
 # --- process_next and unprocessed_messages_count --------------------------------------------
 
 
-@pytest.mark.anyio
 async def test_process_next_steps_one_delivery_at_a_time() -> None:
     with anyio.fail_after(5):
-        runtime = await _echo_runtime()
-        await runtime.add_subscription(TypeSubscription("news", "echo"))
+        runtime = await _echo_runtime(topic_type="news")
         assert runtime.unprocessed_messages_count == 0
         await runtime.process_next()  # nothing queued: returns at once
         for i in range(3):
@@ -1030,7 +990,6 @@ async def test_process_next_steps_one_delivery_at_a_time() -> None:
         assert echo.notes == ["0", "1", "2"]
 
 
-@pytest.mark.anyio
 async def test_process_next_answers_a_waiting_rpc() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -1049,7 +1008,6 @@ async def test_process_next_answers_a_waiting_rpc() -> None:
         assert runtime.unprocessed_messages_count == 0
 
 
-@pytest.mark.anyio
 async def test_process_next_handler_can_send_inline() -> None:
     with anyio.fail_after(5):
 
@@ -1071,7 +1029,6 @@ async def test_process_next_handler_can_send_inline() -> None:
         assert fwd.answers == [Pong(4)]
 
 
-@pytest.mark.anyio
 async def test_process_next_on_a_started_runtime_raises() -> None:
     with anyio.fail_after(5):
         runtime = await _echo_runtime()
@@ -1080,7 +1037,6 @@ async def test_process_next_on_a_started_runtime_raises() -> None:
                 await runtime.process_next()
 
 
-@pytest.mark.anyio
 async def test_unprocessed_messages_count_counts_queued_not_running() -> None:
     with anyio.fail_after(5):
         gate = anyio.Event()
@@ -1092,9 +1048,7 @@ async def test_unprocessed_messages_count_counts_queued_not_running() -> None:
                 await gate.wait()
                 return None
 
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("slow", lambda: Slow("slow"))
-        await runtime.add_subscription(TypeSubscription("t", "slow"))
+        runtime = await _runtime_of("slow", lambda: Slow("slow"), topic_type="t")
         async with runtime:
             for i in range(3):
                 await runtime.publish_message(i, TopicId("t", "k"))
@@ -1109,11 +1063,9 @@ async def test_unprocessed_messages_count_counts_queued_not_running() -> None:
 # --- trace hooks ----------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
 async def test_trace_recorder_records_each_delivery() -> None:
     with anyio.fail_after(5):
-        runtime = await _echo_runtime()
-        await runtime.add_subscription(TypeSubscription("news", "echo"))
+        runtime = await _echo_runtime(topic_type="news")
         recorder = TraceRecorder()
         calls: list[DeliveryRecord] = []
         runtime.add_trace_hook(recorder)
@@ -1172,7 +1124,6 @@ async def _relay_trace() -> list[DeliveryRecord]:
     return recorder.records
 
 
-@pytest.mark.anyio
 async def test_trace_is_identical_across_runs_and_backends() -> None:
     with anyio.fail_after(5):
         first = await _relay_trace()
@@ -1228,7 +1179,6 @@ def _stages(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, str | None
     ]
 
 
-@pytest.mark.anyio
 async def test_message_events_for_a_send(caplog: pytest.LogCaptureFixture) -> None:
     with anyio.fail_after(5):
         caplog.set_level(logging.INFO, logger=EVENT_LOGGER_NAME)
@@ -1252,12 +1202,10 @@ async def test_message_events_for_a_send(caplog: pytest.LogCaptureFixture) -> No
         assert json.loads(messages[2]["payload"]) == {"n": 1}  # the response Pong(1)
 
 
-@pytest.mark.anyio
 async def test_message_events_for_a_publish(caplog: pytest.LogCaptureFixture) -> None:
     with anyio.fail_after(5):
         caplog.set_level(logging.INFO, logger=EVENT_LOGGER_NAME)
-        runtime = await _echo_runtime()
-        await runtime.add_subscription(TypeSubscription("news", "echo"))
+        runtime = await _echo_runtime(topic_type="news")
         async with runtime:
             await runtime.publish_message(Note("n"), TopicId("news", "b"))
             await runtime.stop_when_idle()
@@ -1268,7 +1216,6 @@ async def test_message_events_for_a_publish(caplog: pytest.LogCaptureFixture) ->
         assert all(json.loads(e["payload"]) == {"text": "n"} for e in _events(caplog, MessageEvent))
 
 
-@pytest.mark.anyio
 async def test_message_dropped_event(caplog: pytest.LogCaptureFixture) -> None:
     with anyio.fail_after(5):
 
@@ -1300,7 +1247,6 @@ async def test_message_dropped_event(caplog: pytest.LogCaptureFixture) -> None:
         assert _events(caplog, MessageEvent) == []
 
 
-@pytest.mark.anyio
 async def test_handler_exception_events_and_error_log(caplog: pytest.LogCaptureFixture) -> None:
     with anyio.fail_after(5):
 
@@ -1309,9 +1255,7 @@ async def test_handler_exception_events_and_error_log(caplog: pytest.LogCaptureF
                 raise ValueError(f"bad {message}")
 
         caplog.set_level(logging.INFO, logger=ROOT_LOGGER_NAME)
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("failing", lambda: Failing("fails"))
-        await runtime.add_subscription(TypeSubscription("t", "failing"))
+        runtime = await _runtime_of("failing", lambda: Failing("fails"), topic_type="t")
         async with runtime:
             with pytest.raises(ValueError):
                 await runtime.send_message("rpc", AgentId("failing", "a"))
@@ -1341,14 +1285,12 @@ class Probe:
         return "probe"
 
 
-@pytest.mark.anyio
 async def test_unserializable_payload_is_rendered_with_str(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with anyio.fail_after(5):
         caplog.set_level(logging.INFO, logger=EVENT_LOGGER_NAME)
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("plain", Plain)
+        runtime = await _runtime_of("plain", Plain)
         Probe.rendered = 0
         async with runtime:
             message = Probe()
@@ -1358,7 +1300,6 @@ async def test_unserializable_payload_is_rendered_with_str(
         assert Probe.rendered == len(payloads)
 
 
-@pytest.mark.anyio
 async def test_no_event_is_built_when_the_event_logger_is_disabled(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1395,10 +1336,10 @@ async def test_no_event_is_built_when_the_event_logger_is_disabled(
         def broken_factory() -> Plain:
             raise RuntimeError("factory failed")
 
-        runtime = SingleThreadedAgentRuntime(intervention_handlers=[DropSome()])
-        await runtime.register_factory("failing", lambda: Failing("f"))
+        runtime = await _runtime_of(
+            "failing", lambda: Failing("f"), topic_type="t", intervention_handlers=[DropSome()]
+        )
         await runtime.register_factory("broken", broken_factory)
-        await runtime.add_subscription(TypeSubscription("t", "failing"))
         Probe.rendered = 0
         async with runtime:
             probe = Probe()

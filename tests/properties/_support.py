@@ -199,6 +199,25 @@ class ScriptOptions:
     width: int = 2
 
 
+def _publishes(
+    script: st.SearchStrategy[Script], fates: tuple[Fate, ...]
+) -> st.SearchStrategy[Action]:
+    return st.builds(
+        Publish, st.sampled_from(TOPIC_TYPES), st.sampled_from(KEYS), script, st.sampled_from(fates)
+    )
+
+
+def _rpcs(
+    types: tuple[str, ...],
+    script: st.SearchStrategy[Script],
+    fallback: st.SearchStrategy[int],
+    fates: tuple[Fate, ...],
+) -> st.SearchStrategy[Action]:
+    return st.builds(
+        Rpc, st.sampled_from(types), st.sampled_from(KEYS), script, fallback, st.sampled_from(fates)
+    )
+
+
 def scripts(opts: ScriptOptions, depth: int) -> st.SearchStrategy[Script]:
     """Scripts whose messages nest at most ``depth`` levels deep."""
     leaves: list[st.SearchStrategy[Action]] = [st.just(Pause())] if opts.pauses else []
@@ -207,21 +226,8 @@ def scripts(opts: ScriptOptions, depth: int) -> st.SearchStrategy[Script]:
             return st.just(())
         return st.lists(st.one_of(leaves), max_size=1).map(tuple)
     inner = scripts(opts, depth - 1)
-    publish: st.SearchStrategy[Action] = st.builds(
-        Publish,
-        st.sampled_from(TOPIC_TYPES),
-        st.sampled_from(KEYS),
-        inner,
-        st.sampled_from(opts.publish_fates),
-    )
-    rpc: st.SearchStrategy[Action] = st.builds(
-        Rpc,
-        st.sampled_from(opts.types),
-        st.sampled_from(KEYS),
-        inner,
-        st.integers(0, 3),
-        st.sampled_from(opts.rpc_fates),
-    )
+    publish = _publishes(inner, opts.publish_fates)
+    rpc = _rpcs(opts.types, inner, st.integers(0, 3), opts.rpc_fates)
     return st.lists(st.one_of(publish, rpc, *leaves), max_size=opts.width).map(tuple)
 
 
@@ -248,21 +254,7 @@ def programs(
     per_step = 3 if concurrent else 1
     nested = scripts(ScriptOptions(graph.types, pauses, rpc_fates, publish_fates), depth - 1)
     top = st.one_of(
-        st.builds(
-            Publish,
-            st.sampled_from(TOPIC_TYPES),
-            st.sampled_from(KEYS),
-            nested,
-            st.sampled_from(publish_fates),
-        ),
-        st.builds(
-            Rpc,
-            st.sampled_from(graph.types),
-            st.sampled_from(KEYS),
-            nested,
-            st.just(0),
-            st.sampled_from(rpc_fates),
-        ),
+        _publishes(nested, publish_fates), _rpcs(graph.types, nested, st.just(0), rpc_fates)
     )
     steps = draw(
         st.lists(
@@ -319,38 +311,35 @@ class Node(RoutedAgent):
         return await self.world.handle(self, message, ctx)
 
 
+def _apply_fate(
+    message: Any, kind: type[Work] | type[Done], drop: Fate, fail: Fate
+) -> Any | type[DropMessage]:
+    """``DropMessage`` if ``message`` is a ``kind`` fated ``drop``; raise if fated ``fail``."""
+    if isinstance(message, kind):
+        if message.fate == drop:
+            return DropMessage
+        if message.fate == fail:
+            raise InterventionError(message.seq)
+    return message
+
+
 class Chaos(DefaultInterventionHandler):
     """Drops or raises according to the message's fate."""
 
     async def on_send(
         self, message: Any, *, message_context: MessageContext, recipient: AgentId
     ) -> Any | type[DropMessage]:
-        if isinstance(message, Work):
-            if message.fate == "drop_send":
-                return DropMessage
-            if message.fate == "raise_send":
-                raise InterventionError(message.seq)
-        return message
+        return _apply_fate(message, Work, "drop_send", "raise_send")
 
     async def on_publish(
         self, message: Any, *, message_context: MessageContext
     ) -> Any | type[DropMessage]:
-        if isinstance(message, Work):
-            if message.fate == "drop_publish":
-                return DropMessage
-            if message.fate == "raise_publish":
-                raise InterventionError(message.seq)
-        return message
+        return _apply_fate(message, Work, "drop_publish", "raise_publish")
 
     async def on_response(
         self, message: Any, *, sender: AgentId, recipient: AgentId | None
     ) -> Any | type[DropMessage]:
-        if isinstance(message, Done):
-            if message.fate == "drop_response":
-                return DropMessage
-            if message.fate == "raise_response":
-                raise InterventionError(message.seq)
-        return message
+        return _apply_fate(message, Done, "drop_response", "raise_response")
 
 
 @dataclass(frozen=True)
