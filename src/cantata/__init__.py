@@ -14,6 +14,7 @@ from ._agents._agent_proxy import AgentProxy
 from ._agents._base_agent import BaseAgent
 from ._agents._closure_agent import ClosureAgent, ClosureContext
 from ._agents._routed_agent import RoutedAgent, event, message_handler, rpc
+from ._cache_store import CacheStore, InMemoryStore
 from ._cancellation_token import CancellationToken
 from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
 from ._contexts import (
@@ -34,6 +35,8 @@ from ._serialization import (
     JSON_DATA_CONTENT_TYPE,
     PROTOBUF_DATA_CONTENT_TYPE,
     MessageSerializer,
+    SerializationError,
+    SerializationRegistry,
     UnknownPayload,
     try_get_known_serializers_for_type,
 )
@@ -66,6 +69,7 @@ __all__ = [
     "AgentRuntime",
     "AgentType",
     "BaseAgent",
+    "CacheStore",
     "CancellationToken",
     "CheckpointError",
     "ClosureAgent",
@@ -77,11 +81,14 @@ __all__ = [
     "DropMessage",
     "FunctionCall",
     "Image",
+    "InMemoryStore",
     "InterventionHandler",
     "MessageContext",
     "MessageHandlerContext",
     "MessageSerializer",
     "RoutedAgent",
+    "SerializationError",
+    "SerializationRegistry",
     "SingleThreadedAgentRuntime",
     "Subscription",
     "SubscriptionInstantiationContext",

@@ -205,6 +205,9 @@ class BaseAgent(ABC):
         ...), the direct-message prefix subscription ``"<type>:"``, and serializers for every
         type the class handles and returns.
         """
+        # Serializers first: a refused one (a type name taken by another class) leaves the
+        # runtime without this agent type rather than half-registered.
+        _add_serializers(runtime, cls)
         agent_type = await runtime.register_factory(type, factory, expected_class=cls)
         if not skip_class_subscriptions:
             for subscription in await _class_subscriptions(cls, agent_type):
@@ -213,7 +216,6 @@ class BaseAgent(ABC):
             await runtime.add_subscription(
                 TypePrefixSubscription(f"{agent_type.type}:", agent_type.type)
             )
-        _add_serializers(runtime, cls)
         return agent_type
 
 
@@ -229,9 +231,10 @@ async def _class_subscriptions(cls: type[BaseAgent], agent_type: AgentType) -> l
 
 
 def _add_serializers(runtime: AgentRuntime, cls: type[BaseAgent]) -> None:
-    for _message_type, serializers in cls._handles_types():
-        if serializers:
-            runtime.add_message_serializer(serializers)
+    """Register the serializers of every type ``cls`` handles or returns, all or none."""
+    everything = [ser for _kind, serializers in cls._handles_types() for ser in serializers]
+    if everything:
+        runtime.add_message_serializer(everything)
 
 
 def subscription_factory(subscription: UnboundSubscription) -> Callable[[C], C]:

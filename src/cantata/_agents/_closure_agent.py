@@ -130,6 +130,14 @@ class ClosureAgent(BaseAgent, ClosureContext):
         def factory() -> ClosureAgent:
             return ClosureAgent(description, closure, unknown_type_policy=unknown_type_policy)
 
+        serializers = [
+            ser
+            for kind in expected
+            if kind is not _ANY_KEY
+            for ser in try_get_known_serializers_for_type(kind)
+        ]
+        if serializers:  # first: a refused serializer leaves the type unregistered
+            runtime.add_message_serializer(serializers)
         agent_type = await runtime.register_factory(type, factory, expected_class=cls)
         if subscriptions is not None:
             from .._contexts import SubscriptionInstantiationContext
@@ -143,8 +151,4 @@ class ClosureAgent(BaseAgent, ClosureContext):
             await runtime.add_subscription(
                 TypePrefixSubscription(f"{agent_type.type}:", agent_type.type)
             )
-        for kind in expected:
-            serializers = try_get_known_serializers_for_type(kind) if kind is not _ANY_KEY else []
-            if serializers:
-                runtime.add_message_serializer(serializers)
         return agent_type

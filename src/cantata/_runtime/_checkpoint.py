@@ -12,9 +12,9 @@ A checkpoint is one JSON-serializable document::
                   "type_name": ..., "content_type": ..., "data": <JSON> | "base64": ...}]
     }
 
-``queued`` lists the undelivered publishes in the order the runtime would deliver them, so a
-runtime restored from it (on either backend) delivers the rest exactly as the original would
-have.
+``queued`` lists the undelivered publishes mailbox by mailbox, mailboxes in the order they
+would run, so a runtime restored from it (on either backend) rebuilds the same mailboxes and
+delivers the rest exactly as the original would have.
 
 When a checkpoint can be taken: when no handler is running and the workers cannot start one.
 That is the case before the first start, after ``stop()`` (queued publishes are kept; queued
@@ -44,6 +44,7 @@ from .._subscriptions import Subscription, TypePrefixSubscription, TypeSubscript
 from .._topic import TopicId
 
 if TYPE_CHECKING:
+    from ._dispatch import Dispatcher
     from ._records import Delivery
     from ._single_threaded import SingleThreadedAgentRuntime
 
@@ -73,14 +74,18 @@ async def take_checkpoint(runtime: SingleThreadedAgentRuntime) -> dict[str, Any]
             "the runtime is running with messages queued: stop() it first (queued publishes "
             "are kept) or wait until it is idle"
         )
-    # A delivery whose token was cancelled would be skipped: it is not part of the future.
-    queued = [d for d in dispatch.queued_in_order() if not d.token.is_cancelled()]
-    if any(delivery.reply is not None for delivery in queued):
-        raise CheckpointError("RPCs are queued with callers waiting for them; they cannot be saved")
-    agents = {
-        str(agent_id): dict(await agent.save_state())
-        for agent_id, agent in list(runtime._directory.agents.items())
-    }
+    _queued_publishes(dispatch)  # refuse early, before asking agents for their states
+    # Agents' save_state() may await: no delivery may start meanwhile, or the document would
+    # not be one consistent cut (a message's effect in one state and not the next).
+    was_dispatching = dispatch.pause()
+    try:
+        agents = {
+            str(agent_id): dict(await agent.save_state())
+            for agent_id, agent in list(runtime._directory.agents.items())
+        }
+        queued = _queued_publishes(dispatch)
+    finally:
+        dispatch.resume(was_dispatching)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -88,6 +93,17 @@ async def take_checkpoint(runtime: SingleThreadedAgentRuntime) -> dict[str, Any]
         "subscriptions": [_dump_subscription(sub) for sub in runtime._subscriptions],
         "queued": [_dump_delivery(runtime, delivery) for delivery in queued],
     }
+
+
+def _queued_publishes(dispatch: Dispatcher) -> list[Delivery]:
+    """The queued deliveries to save; raises if an RPC (with a waiting caller) is queued."""
+    # A delivery whose token was cancelled would be skipped: it is not part of the future.
+    queued = [d for d in dispatch.queued_in_order() if not d.token.is_cancelled()]
+    if any(delivery.reply is not None for delivery in queued):
+        raise CheckpointError(
+            "RPCs are queued (their callers are live coroutines); they cannot be saved"
+        )
+    return queued
 
 
 async def restore_checkpoint(

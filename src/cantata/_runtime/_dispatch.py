@@ -335,8 +335,24 @@ class Dispatcher:
         if reply.scope is None:  # not started: the caller gets the error now
             self.finish(reply, error=MessageCancelledError("message was cancelled"))
 
+    def pause(self) -> bool:
+        """Stop starting deliveries (running ones go on); return whether it was dispatching."""
+        was = self.dispatching
+        self.dispatching = False
+        return was
+
+    def resume(self, was_dispatching: bool) -> None:
+        """Undo :meth:`pause`."""
+        if was_dispatching and self._tg is not None:
+            self.dispatching = True
+            if self._parked and self._ready:
+                self._unpark()
+
     def queued_in_order(self) -> Iterator[Delivery]:
-        """Every queued delivery, in the order the workers would start them."""
+        """Every queued delivery, mailbox by mailbox, in the order the mailboxes would run.
+
+        Enqueuing them again in this order rebuilds the same mailboxes and ready queue.
+        """
         seen: set[int] = set()
         for box in (*self._ready, *self._boxes.values()):
             if id(box) not in seen:
