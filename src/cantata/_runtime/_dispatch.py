@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from anyio.abc import TaskGroup
@@ -46,6 +46,8 @@ from ._trace import DeliveryRecord, TraceHook
 if TYPE_CHECKING:
     from .._agent_id import AgentId
     from ._directory import AgentDirectory
+
+_BASE_ON_MESSAGE = BaseAgent.on_message
 
 FAIRNESS = 64
 """Deliveries the active worker runs between two yields to the event loop."""
@@ -237,7 +239,12 @@ class Dispatcher:
         try:
             reply = delivery.reply
             # BaseAgent.on_message is final and only calls on_message_impl: skip a frame.
-            handle = agent.on_message_impl if isinstance(agent, BaseAgent) else agent.on_message
+            on_message = type(agent).on_message
+            handle = (
+                cast(BaseAgent, agent).on_message_impl
+                if on_message is _BASE_ON_MESSAGE
+                else agent.on_message
+            )
             if not delivery.token_supplied and reply is None:
                 return await handle(delivery.message, ctx)
             scope = anyio.CancelScope()
@@ -265,10 +272,17 @@ class Dispatcher:
             return
         try:
             coro = self.invoke(delivery, reply is not None)
-            if delivery.context is not None:
-                result = await RunInContext(delivery.context, coro)
-            else:
+            context = delivery.context
+            if context is None:
                 result = await coro
+            else:
+                # First step here: a handler that only awaits the runtime finishes in it.
+                try:
+                    yielded = context.run(coro.send, None)
+                except StopIteration as stop:
+                    result = stop.value
+                else:
+                    result = await RunInContext(context, coro, yielded)
             if reply is not None:
                 result = await self._respond(delivery, result)
         except BaseException as exc:

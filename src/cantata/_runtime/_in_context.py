@@ -13,25 +13,32 @@ from collections.abc import Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+_NOT_STARTED: Any = object()
 
 
 class RunInContext(Generic[T]):
     """Awaitable running ``coro`` with every step inside ``context``."""
 
-    __slots__ = ("_context", "_coro")
+    __slots__ = ("_context", "_coro", "_first")
 
-    def __init__(self, context: contextvars.Context, coro: Coroutine[Any, Any, T]) -> None:
+    def __init__(
+        self, context: contextvars.Context, coro: Coroutine[Any, Any, T], first: Any = _NOT_STARTED
+    ) -> None:
         self._context = context
         self._coro = coro
+        self._first = first  # what the coroutine yielded if its first step was already run
 
     def __await__(self) -> Generator[Any, Any, T]:
         run = self._context.run
         coro = self._coro
-        try:
-            yielded = run(coro.send, None)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
+        result: T
+        yielded = self._first
+        if yielded is _NOT_STARTED:
+            try:
+                yielded = run(coro.send, None)
+            except StopIteration as stop:
+                result = stop.value
+                return result
         while True:
             try:
                 sent = yield yielded
