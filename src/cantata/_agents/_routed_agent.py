@@ -123,16 +123,22 @@ def _make_handler(
     wrapper.__name__ = func.__name__
     wrapper.__qualname__ = func.__qualname__
     wrapper.__doc__ = func.__doc__
-    wrapper.__wrapped__ = func  # type: ignore[attr-defined]
-    wrapper.target_types = target_types  # type: ignore[attr-defined]
-    wrapper.produces_types = produces_types  # type: ignore[attr-defined]
-    wrapper.is_message_handler = True  # type: ignore[attr-defined]
-    wrapper.router = router  # type: ignore[attr-defined]
-    wrapper.is_rpc_only = rpc_mode  # type: ignore[attr-defined]
-    # For RoutedAgent's dispatch, which routes by exact type and so can skip the type check.
-    wrapper._cantata_route = _Route(  # type: ignore[attr-defined]
-        wrapper, router, func, check_result, rpc_mode is None and match is None
-    )
+    # The routing metadata autogen-core's handlers carry (functions take attributes; setattr
+    # keeps the type checker out of it), plus the route RoutedAgent dispatches through: it
+    # routes by exact type, so it can skip the wrapper's type check.
+    metadata = {
+        "__wrapped__": func,
+        "target_types": target_types,
+        "produces_types": produces_types,
+        "is_message_handler": True,
+        "router": router,
+        "is_rpc_only": rpc_mode,
+        "_cantata_route": _Route(
+            wrapper, router, func, check_result, rpc_mode is None and match is None
+        ),
+    }
+    for attribute, value in metadata.items():
+        setattr(wrapper, attribute, value)
     return wrapper
 
 

@@ -59,7 +59,7 @@ def _unstructure_mapping_factory(cls: Any, converter: Converter) -> Callable[[An
     key_type, value_type = _mapping_args(cls)
     kind = key_kind(key_type)
     if kind == "pairs":
-        pairs_hook = converter.get_unstructure_hook(list[tuple[key_type, value_type]])  # type: ignore[valid-type]
+        pairs_hook = converter.get_unstructure_hook(list[tuple[key_type, value_type]])  # type: ignore[valid-type]  # types known at run time
 
         def unstructure_pairs(mapping: Mapping[Any, Any]) -> Any:
             return pairs_hook(list(mapping.items()))
@@ -106,7 +106,7 @@ def _structure_mapping_factory(cls: Any, converter: Converter) -> Callable[[Any,
     key_type, value_type = _mapping_args(cls)
     kind = key_kind(key_type)
     if kind == "pairs":
-        pairs_type = list[tuple[key_type, value_type]]  # type: ignore[valid-type]
+        pairs_type = list[tuple[key_type, value_type]]  # type: ignore[valid-type]  # run-time types
         pairs_hook = converter.get_structure_hook(pairs_type)
 
         def structure_pairs(value: Any, _: Any) -> Any:
@@ -117,7 +117,7 @@ def _structure_mapping_factory(cls: Any, converter: Converter) -> Callable[[Any,
         return structure_pairs
     marker = {"int": _IntKey, "uuid": _UuidKey}.get(kind, key_type)
     mapping_hook = make_mapping_structure_fn(
-        dict[marker, value_type],  # type: ignore[valid-type]
+        dict[marker, value_type],  # type: ignore[valid-type]  # types known at run time
         converter,
         key_type=marker,
         val_type=value_type,

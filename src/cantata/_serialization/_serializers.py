@@ -145,13 +145,13 @@ class PydanticJsonSerializer(Generic[T]):
 
     def serialize(self, message: T) -> bytes:
         try:
-            return cast(str, message.model_dump_json()).encode()  # type: ignore[attr-defined]
+            return cast(str, message.model_dump_json()).encode()  # type: ignore[attr-defined]  # a pydantic model
         except Exception as exc:
             raise SerializationError(f"cannot serialize {self._name}: {exc}") from exc
 
     def deserialize(self, payload: bytes) -> T:
         try:
-            return cast(T, self._cls.model_validate_json(payload))  # type: ignore[attr-defined]
+            return cast(T, self._cls.model_validate_json(payload))  # type: ignore[attr-defined]  # a pydantic model
         except Exception as exc:
             errors = getattr(exc, "errors", None)
             if callable(errors):

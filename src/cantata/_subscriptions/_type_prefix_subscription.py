@@ -33,7 +33,7 @@ class TypePrefixSubscription(Subscription):
         TypeError: *agent_type* is neither a ``str`` nor an :class:`AgentType`.
     """
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable: equality is by id OR content
 
     def __init__(
         self, topic_type_prefix: str, agent_type: str | AgentType, id: str | None = None

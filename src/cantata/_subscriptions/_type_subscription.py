@@ -32,7 +32,7 @@ class TypeSubscription(Subscription):
         TypeError: *agent_type* is neither a ``str`` nor an :class:`AgentType`.
     """
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable: equality is by id OR content
 
     def __init__(self, topic_type: str, agent_type: str | AgentType, id: str | None = None) -> None:
         self._topic_type = topic_type
