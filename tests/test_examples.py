@@ -269,6 +269,7 @@ EXAMPLE_NAMES = [
 TESTED_ELSEWHERE = {
     "model_context": "tests/test_examples_models.py",
     "tools": "tests/test_examples_tools.py",
+    "component_config": "tests/test_examples_components.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 

@@ -492,7 +492,7 @@ def test_token_counting_and_model_info_are_the_wrapped_clients() -> None:
 
 
 class DumpableReplay(ReplayChatCompletionClient):
-    def dump_component(self) -> dict[str, Any]:
+    def dump_component(self) -> dict[str, Any]:  # type: ignore[override]
         return {"provider": "test.DumpableReplay", "config": {}}
 
 
@@ -501,7 +501,7 @@ class DumpableStore(InMemoryStore[CHAT_CACHE_VALUE_TYPE]):
 
 
 class DumpableDiskLikeStore(JsonLikeStore):
-    def dump_component(self) -> dict[str, Any]:
+    def dump_component(self) -> dict[str, Any]:  # type: ignore[override]
         return {"provider": "test.Store", "config": {}}
 
 
@@ -515,15 +515,16 @@ def test_config_records_the_client_and_store() -> None:
 
 
 def test_config_needs_dumpable_components() -> None:
-    with pytest.raises(TypeError, match="model client"):
-        ChatCompletionCache(replay())._to_config()
+    config = ChatCompletionCache(replay("hi"))._to_config()
+    assert config.client["provider"] == "cantata.models.replay.ReplayChatCompletionClient"
+    assert config.client["config"]["chat_completions"] == ["hi"]
     with pytest.raises(TypeError, match="cache store"):
         ChatCompletionCache(DumpableReplay([]), JsonLikeStore())._to_config()
 
 
-def test_from_config_needs_component_loading() -> None:
+def test_from_config_refuses_a_malformed_provider() -> None:
     config = ChatCompletionCacheConfig(client={"provider": "x", "config": {}})
-    with pytest.raises(TypeError, match="load_component"):
+    with pytest.raises(ValueError, match="Invalid component provider"):
         ChatCompletionCache._from_config(config)
 
 

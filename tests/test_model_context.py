@@ -96,7 +96,7 @@ class WordBudgetClient(ReplayChatCompletionClient):
 class DumpableReplayClient(ReplayChatCompletionClient):
     """A replay client that can be saved in a configuration."""
 
-    def dump_component(self) -> dict[str, Any]:
+    def dump_component(self) -> dict[str, Any]:  # type: ignore[override]
         return {"provider": "test.DumpableReplayClient", "config": {"replies": []}}
 
 
@@ -448,10 +448,14 @@ async def test_token_limited_does_not_call_the_model() -> None:
     assert client.create_calls == []
 
 
-def test_token_limited_config_needs_a_dumpable_client() -> None:
-    context = TokenLimitedChatCompletionContext(ReplayChatCompletionClient([]), token_limit=5)
-    with pytest.raises(TypeError, match="model client"):
-        context._to_config()
+def test_token_limited_config_holds_the_replay_clients_component() -> None:
+    context = TokenLimitedChatCompletionContext(ReplayChatCompletionClient(["a"]), token_limit=5)
+    config = context._to_config()
+    assert config.model_client["provider"] == "cantata.models.replay.ReplayChatCompletionClient"
+    loaded = TokenLimitedChatCompletionContext._from_config(config)
+    assert isinstance(loaded.model_client, ReplayChatCompletionClient)
+    assert loaded.model_client.chat_completions == ["a"]
+    assert loaded.token_limit == 5
 
 
 def test_token_limited_config_holds_the_client_configuration() -> None:
@@ -474,9 +478,9 @@ def test_token_limited_config_holds_the_client_configuration() -> None:
     )
 
 
-def test_token_limited_from_config_needs_component_loading() -> None:
+def test_token_limited_from_config_refuses_a_malformed_provider() -> None:
     config = TokenLimitedChatCompletionContextConfig(model_client={"provider": "x", "config": {}})
-    with pytest.raises(TypeError, match="load_component"):
+    with pytest.raises(ValueError, match="Invalid component provider"):
         TokenLimitedChatCompletionContext._from_config(config)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import is_dataclass
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 import pytest
+from pydantic import BaseModel
 
 import cantata
 import cantata.exceptions as exceptions
@@ -84,6 +85,17 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "CheckpointError": lambda obj: issubclass(obj, RuntimeError),
     "ClosureAgent": lambda obj: issubclass(obj, BaseAgent),
     "ClosureContext": _is_runtime_checkable_protocol,
+    "Component": lambda obj: issubclass(obj, cantata.ComponentFromConfig),
+    "ComponentBase": lambda obj: issubclass(obj, cantata.ComponentLoader),
+    "ComponentFromConfig": _is_class,
+    "ComponentLoader": _is_class,
+    "ComponentModel": lambda obj: issubclass(obj, BaseModel) and "provider" in obj.model_fields,
+    "ComponentSchemaType": _is_class,
+    "ComponentToConfig": lambda obj: callable(getattr(obj, "dump_component", None)),
+    "ComponentType": lambda obj: str in get_args(obj),
+    "allow_component_namespaces": inspect.isfunction,
+    "is_component_class": lambda obj: obj(cantata.InMemoryStore) and not obj(int),
+    "is_component_instance": lambda obj: obj(cantata.InMemoryStore[int]()) and not obj(1),
     "DefaultInterventionHandler": _is_class,
     "DefaultSubscription": lambda obj: issubclass(obj, cantata.TypeSubscription),
     "DefaultTopicId": lambda obj: issubclass(obj, TopicId),

@@ -49,7 +49,7 @@ async def _collect(stream: AsyncGenerator[str | CreateResult, None]) -> list[str
 
 
 def test_module_surface() -> None:
-    assert replay.__all__ == ["ReplayChatCompletionClient"]
+    assert replay.__all__ == ["ReplayChatCompletionClient", "ReplayChatCompletionClientConfig"]
     assert issubclass(ReplayChatCompletionClient, ChatCompletionClient)
     assert ReplayChatCompletionClient.component_type == "replay_chat_completion_client"
     assert ReplayChatCompletionClient.__doc__

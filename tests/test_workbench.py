@@ -445,7 +445,7 @@ class DumpableTool(BaseTool[CounterArgs, int]):
     async def run(self, args: CounterArgs, cancellation_token: CancellationToken) -> int:
         return args.step
 
-    def dump_component(self) -> dict[str, Any]:
+    def dump_component(self) -> dict[str, Any]:  # type: ignore[override]
         return {"provider": "tests.DumpableTool", "config": {}}
 
 
@@ -458,18 +458,26 @@ def test_config_holds_the_tools_components_and_overrides() -> None:
     assert StaticWorkbenchConfig.model_validate(config.model_dump()) == config
 
 
-def test_config_needs_tools_that_are_components() -> None:
-    if hasattr(adder, "dump_component"):
-        pytest.skip("tools are components: every tool can dump its configuration")
-    with pytest.raises(TypeError, match=r"'add' .* has no dump_component"):
-        StaticWorkbench([adder])._to_config()
+def test_config_holds_each_tools_component() -> None:
+    tools = StaticWorkbench([adder])._to_config().model_dump()["tools"]
+    assert [tool["provider"] for tool in tools] == ["cantata.tools.FunctionTool"]
+    assert tools[0]["config"]["name"] == "add"
 
 
-def test_loading_a_config_needs_component_loading() -> None:
-    if hasattr(BaseTool, "load_component"):
-        pytest.skip("tools are components: they can be loaded from configurations")
-    with pytest.raises(TypeError, match="load_component"):
-        StaticWorkbench._from_config(StaticWorkbenchConfig())
+def test_config_round_trip_loads_the_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CANTATA_TRUST_TOOL_SOURCE", "1")
+    overrides = {"add": ToolOverride(name="plus")}
+    loaded = StaticWorkbench._from_config(
+        StaticWorkbench([adder], tool_overrides=overrides)._to_config()
+    )
+    assert [tool.name for tool in loaded._tools] == ["add"]
+    assert isinstance(loaded._tools[0], BaseTool)
+
+
+def test_loading_tools_runs_no_source_without_trust(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CANTATA_TRUST_TOOL_SOURCE", raising=False)
+    with pytest.raises(PermissionError, match="CANTATA_TRUST_TOOL_SOURCE"):
+        StaticWorkbench._from_config(StaticWorkbench([adder])._to_config())
 
 
 # -- The Workbench interface -------------------------------------------------------------------

@@ -16,6 +16,19 @@ from ._agents._closure_agent import ClosureAgent, ClosureContext
 from ._agents._routed_agent import RoutedAgent, event, message_handler, rpc
 from ._cache_store import CacheStore, InMemoryStore
 from ._cancellation_token import CancellationToken
+from ._components import (
+    Component,
+    ComponentBase,
+    ComponentFromConfig,
+    ComponentLoader,
+    ComponentModel,
+    ComponentSchemaType,
+    ComponentToConfig,
+    ComponentType,
+    allow_component_namespaces,
+    is_component_class,
+    is_component_instance,
+)
 from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
 from ._contexts import (
     AgentInstantiationContext,
@@ -74,6 +87,14 @@ __all__ = [
     "CheckpointError",
     "ClosureAgent",
     "ClosureContext",
+    "Component",
+    "ComponentBase",
+    "ComponentFromConfig",
+    "ComponentLoader",
+    "ComponentModel",
+    "ComponentSchemaType",
+    "ComponentToConfig",
+    "ComponentType",
     "DefaultInterventionHandler",
     "DefaultSubscription",
     "DefaultTopicId",
@@ -99,8 +120,11 @@ __all__ = [
     "TypePrefixSubscription",
     "TypeSubscription",
     "UnknownPayload",
+    "allow_component_namespaces",
     "default_subscription",
     "event",
+    "is_component_class",
+    "is_component_instance",
     "message_handler",
     "rpc",
     "try_get_known_serializers_for_type",

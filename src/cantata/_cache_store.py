@@ -12,12 +12,14 @@ from typing import ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel
 
+from cantata._components import Component, ComponentBase
+
 __all__ = ["CacheStore", "InMemoryStore", "InMemoryStoreConfig"]
 
 T = TypeVar("T")
 
 
-class CacheStore(ABC, Generic[T]):
+class CacheStore(ABC, Generic[T], ComponentBase[BaseModel]):
     """A key-value store holding values of type ``T`` under string keys.
 
     Subclasses implement :meth:`get` and :meth:`set` and own the lifecycle of the
@@ -46,7 +48,7 @@ class InMemoryStoreConfig(BaseModel):
     """The configuration of an :class:`InMemoryStore` (it has no settings)."""
 
 
-class InMemoryStore(CacheStore[T]):
+class InMemoryStore(CacheStore[T], Component[InMemoryStoreConfig]):
     """A :class:`CacheStore` that keeps its values in a dict, for the life of the object.
 
     Values are stored as given (not copied), so a mutable value changed after
@@ -63,7 +65,7 @@ class InMemoryStore(CacheStore[T]):
     component_provider_override: ClassVar[str] = "cantata.InMemoryStore"
     """The provider name under which the store is configured."""
 
-    component_config_schema: ClassVar[type[InMemoryStoreConfig]] = InMemoryStoreConfig
+    component_config_schema = InMemoryStoreConfig
     """The configuration model of the store."""
 
     def __init__(self) -> None:

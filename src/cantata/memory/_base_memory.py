@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Self, TypeAlias
 from pydantic import BaseModel, SerializerFunctionWrapHandler, field_serializer, model_validator
 
 from cantata._cancellation_token import CancellationToken
+from cantata._components import ComponentBase
 from cantata._image import Image
 from cantata.model_context import ChatCompletionContext
 
@@ -119,7 +120,7 @@ class UpdateContextResult(BaseModel):
     """The memory items that were added to the model context."""
 
 
-class Memory(ABC):
+class Memory(ComponentBase[BaseModel], ABC):
     """A store of information an agent can recall and add to its model context.
 
     An implementation decides what :meth:`query` matches and how

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, Field
 
 from cantata._cancellation_token import CancellationToken
+from cantata._components import Component
 from cantata.exceptions import MessageCancelledError
 from cantata.model_context import ChatCompletionContext
 from cantata.models import SystemMessage
@@ -29,7 +30,7 @@ class ListMemoryConfig(BaseModel):
     """The memories, oldest first."""
 
 
-class ListMemory(Memory):
+class ListMemory(Memory, Component[ListMemoryConfig]):
     """A memory that keeps its items in a list, in the order they were added.
 
     :meth:`query` returns every item whatever the query, and :meth:`update_context`
@@ -58,7 +59,7 @@ class ListMemory(Memory):
     component_provider_override: ClassVar[str] = "cantata.memory.ListMemory"
     """The provider name under which the memory is configured."""
 
-    component_config_schema: ClassVar[type[ListMemoryConfig]] = ListMemoryConfig
+    component_config_schema = ListMemoryConfig
     """The configuration model of the memory."""
 
     def __init__(

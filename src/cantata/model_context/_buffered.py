@@ -7,6 +7,7 @@ from typing import ClassVar, Self
 
 from pydantic import BaseModel
 
+from cantata._components import Component
 from cantata.models import LLMMessage
 
 from ._chat_completion_context import ChatCompletionContext, drop_leading_results
@@ -24,7 +25,9 @@ class BufferedChatCompletionContextConfig(BaseModel):
     """The messages the context starts with."""
 
 
-class BufferedChatCompletionContext(ChatCompletionContext):
+class BufferedChatCompletionContext(
+    ChatCompletionContext, Component[BufferedChatCompletionContextConfig]
+):
     """A model context whose view is the most recent *buffer_size* messages.
 
     If the view would start with a
@@ -52,9 +55,7 @@ class BufferedChatCompletionContext(ChatCompletionContext):
     )
     """The provider name under which the context is configured."""
 
-    component_config_schema: ClassVar[type[BufferedChatCompletionContextConfig]] = (
-        BufferedChatCompletionContextConfig
-    )
+    component_config_schema = BufferedChatCompletionContextConfig
     """The configuration model of the context."""
 
     def __init__(

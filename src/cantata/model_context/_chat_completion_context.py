@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from cantata._components import ComponentBase
 from cantata.models import FunctionExecutionResultMessage, LLMMessage
 
 __all__ = ["ChatCompletionContext", "ChatCompletionContextState"]
@@ -20,7 +21,7 @@ class ChatCompletionContextState(BaseModel):
     """The messages, oldest first."""
 
 
-class ChatCompletionContext(ABC):
+class ChatCompletionContext(ComponentBase[BaseModel], ABC):
     """A store of the messages of a conversation, and the view of them sent to a model.
 
     :meth:`add_message` records a message; :meth:`get_messages` returns the messages to

@@ -25,7 +25,8 @@ def dump_nested_component(component: object, role: str) -> dict[str, Any]:
         role: What the object is to its owner (for the error message).
 
     Raises:
-        TypeError: *component* has no ``dump_component()`` method.
+        TypeError: *component* has no ``dump_component()`` method, or its class does not
+            implement ``_to_config()``.
     """
     dump = getattr(component, "dump_component", None)
     if not callable(dump):
@@ -33,7 +34,13 @@ def dump_nested_component(component: object, role: str) -> dict[str, Any]:
             f"The {role} ({type(component).__name__}) cannot be saved in a configuration: "
             "it has no dump_component() method"
         )
-    model = dump()
+    try:
+        model = dump()
+    except NotImplementedError as error:
+        raise TypeError(
+            f"The {role} ({type(component).__name__}) cannot be saved in a configuration: "
+            "its class does not implement _to_config()"
+        ) from error
     if isinstance(model, BaseModel):
         return model.model_dump()
     if isinstance(model, Mapping):

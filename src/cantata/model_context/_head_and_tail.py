@@ -7,6 +7,7 @@ from typing import ClassVar, Self
 
 from pydantic import BaseModel
 
+from cantata._components import Component
 from cantata._function_call import FunctionCall
 from cantata.models import AssistantMessage, LLMMessage, UserMessage
 
@@ -28,7 +29,9 @@ class HeadAndTailChatCompletionContextConfig(BaseModel):
     """The messages the context starts with."""
 
 
-class HeadAndTailChatCompletionContext(ChatCompletionContext):
+class HeadAndTailChatCompletionContext(
+    ChatCompletionContext, Component[HeadAndTailChatCompletionContextConfig]
+):
     """A model context whose view is the first *head_size* and the last *tail_size*
     messages, with a note of how many were skipped between them.
 
@@ -54,9 +57,7 @@ class HeadAndTailChatCompletionContext(ChatCompletionContext):
     )
     """The provider name under which the context is configured."""
 
-    component_config_schema: ClassVar[type[HeadAndTailChatCompletionContextConfig]] = (
-        HeadAndTailChatCompletionContextConfig
-    )
+    component_config_schema = HeadAndTailChatCompletionContextConfig
     """The configuration model of the context."""
 
     def __init__(

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel
 
+from cantata._components import Component
 from cantata.models import ChatCompletionClient, LLMMessage
 
 from ._chat_completion_context import ChatCompletionContext, drop_leading_results
@@ -32,7 +33,9 @@ class TokenLimitedChatCompletionContextConfig(BaseModel):
     """The messages the context starts with."""
 
 
-class TokenLimitedChatCompletionContext(ChatCompletionContext):
+class TokenLimitedChatCompletionContext(
+    ChatCompletionContext, Component[TokenLimitedChatCompletionContextConfig]
+):
     """A model context whose view is the most recent messages that fit a token budget.
 
     Tokens are counted by *model_client* (its ``count_tokens`` and
@@ -63,9 +66,7 @@ class TokenLimitedChatCompletionContext(ChatCompletionContext):
     )
     """The provider name under which the context is configured."""
 
-    component_config_schema: ClassVar[type[TokenLimitedChatCompletionContextConfig]] = (
-        TokenLimitedChatCompletionContextConfig
-    )
+    component_config_schema = TokenLimitedChatCompletionContextConfig
     """The configuration model of the context."""
 
     def __init__(

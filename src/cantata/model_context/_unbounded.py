@@ -6,6 +6,7 @@ from typing import ClassVar, Self
 
 from pydantic import BaseModel
 
+from cantata._components import Component
 from cantata.models import LLMMessage
 
 from ._chat_completion_context import ChatCompletionContext
@@ -20,7 +21,9 @@ class UnboundedChatCompletionContextConfig(BaseModel):
     """The messages the context starts with."""
 
 
-class UnboundedChatCompletionContext(ChatCompletionContext):
+class UnboundedChatCompletionContext(
+    ChatCompletionContext, Component[UnboundedChatCompletionContextConfig]
+):
     """A model context whose view is the whole conversation.
 
     Args:
@@ -38,9 +41,7 @@ class UnboundedChatCompletionContext(ChatCompletionContext):
     )
     """The provider name under which the context is configured."""
 
-    component_config_schema: ClassVar[type[UnboundedChatCompletionContextConfig]] = (
-        UnboundedChatCompletionContextConfig
-    )
+    component_config_schema = UnboundedChatCompletionContextConfig
     """The configuration model of the context."""
 
     async def get_messages(self) -> list[LLMMessage]:

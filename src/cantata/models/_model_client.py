@@ -6,11 +6,12 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, ClassVar, Final, Literal, TypeAlias
 
 from pydantic import BaseModel
 
 from cantata._cancellation_token import CancellationToken
+from cantata._components import ComponentBase
 
 from ._model_info import ModelCapabilities, ModelInfo
 from ._types import CreateResult, LLMMessage, RequestUsage
@@ -24,7 +25,7 @@ _NO_EXTRA_ARGS: Final[Mapping[str, Any]] = MappingProxyType({})
 """Immutable empty default for ``extra_create_args``."""
 
 
-class ChatCompletionClient(ABC):
+class ChatCompletionClient(ComponentBase[BaseModel], ABC):
     """A client of a chat completion model.
 
     Subclasses implement :meth:`create`, :meth:`create_stream`, :meth:`close`, the
@@ -35,7 +36,13 @@ class ChatCompletionClient(ABC):
     given to a call is cancelled. The built-in clients raise
     :class:`cantata.exceptions.MessageCancelledError` (an
     :class:`asyncio.CancelledError`).
+
+    Clients are components: ``client.dump_component()`` returns its configuration and
+    ``ChatCompletionClient.load_component(config)`` creates a client from one.
     """
+
+    component_type: ClassVar[str] = "model"
+    """The component type of every model client."""
 
     @abstractmethod
     async def create(

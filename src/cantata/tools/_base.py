@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from cantata._cancellation_token import CancellationToken
+from cantata._components import ComponentBase
 from cantata._constants import EVENT_LOGGER_NAME
 from cantata.logging import ToolCallEvent
 
@@ -31,7 +32,7 @@ StreamT = TypeVar("StreamT")
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 
 
-class BaseTool(ABC, Tool, Generic[ArgsT, ReturnT]):
+class BaseTool(ABC, Tool, ComponentBase[BaseModel], Generic[ArgsT, ReturnT]):
     """Base class of tools whose arguments are a pydantic model.
 
     Subclasses implement :meth:`run`. The JSON schema sent to models is derived from

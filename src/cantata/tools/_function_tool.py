@@ -15,6 +15,7 @@ import anyio
 from pydantic import BaseModel
 
 from cantata._cancellation_token import CancellationToken
+from cantata._components import Component
 from cantata._constants import ROOT_LOGGER_NAME
 
 from ._base import BaseTool
@@ -49,7 +50,7 @@ class FunctionToolConfig(BaseModel):
     """Whether the tool's schema is strict."""
 
 
-class FunctionTool(BaseTool[BaseModel, Any]):
+class FunctionTool(BaseTool[BaseModel, Any], Component[FunctionToolConfig]):
     """A Python function, sync or async, as a tool.
 
     The arguments model and so the JSON schema come from the function's signature:
@@ -105,7 +106,7 @@ class FunctionTool(BaseTool[BaseModel, Any]):
     component_provider_override: ClassVar[str | None] = "cantata.tools.FunctionTool"
     """The provider name of the component."""
 
-    component_config_schema: ClassVar[type[FunctionToolConfig]] = FunctionToolConfig
+    component_config_schema = FunctionToolConfig
     """The configuration model of the component."""
 
     def __init__(

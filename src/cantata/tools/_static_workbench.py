@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from cantata._cancellation_token import CancellationToken
+from cantata._components import Component
 from cantata._image import Image
 
 from ._protocols import Tool
@@ -45,7 +46,7 @@ class StaticWorkbenchConfig(BaseModel):
     """The overrides, by the tool's own name."""
 
 
-class StaticWorkbench(Workbench):
+class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
     """A workbench over a fixed list of tools.
 
     Tools can be shown under other names and descriptions with *tool_overrides*,
@@ -70,7 +71,7 @@ class StaticWorkbench(Workbench):
     component_provider_override: ClassVar[str | None] = "cantata.tools.StaticWorkbench"
     """The provider name of the component."""
 
-    component_config_schema: ClassVar[type[StaticWorkbenchConfig]] = StaticWorkbenchConfig
+    component_config_schema = StaticWorkbenchConfig
     """The configuration model of the component."""
 
     def __init__(

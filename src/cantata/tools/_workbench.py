@@ -7,7 +7,10 @@ from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
+from pydantic import BaseModel
+
 from cantata._cancellation_token import CancellationToken
+from cantata._components import ComponentBase
 
 from ._result import ToolResult
 from ._schema import ToolSchema
@@ -15,7 +18,7 @@ from ._schema import ToolSchema
 __all__ = ["StreamWorkbench", "Workbench"]
 
 
-class Workbench(ABC):
+class Workbench(ABC, ComponentBase[BaseModel]):
     """A set of tools that share state and resources, called by name.
 
     Unlike a :class:`~cantata.tools.Tool`, whose result has the tool's own type, a

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from cantata._cache_store import CacheStore, InMemoryStore
 from cantata._cancellation_token import CancellationToken
+from cantata._components import Component
 from cantata._constants import ROOT_LOGGER_NAME
 from cantata.exceptions import MessageCancelledError
 from cantata.model_context._component_hooks import (
@@ -49,7 +50,7 @@ class ChatCompletionCacheConfig(BaseModel):
     """The component configuration of the store, or ``None`` for a new in-memory store."""
 
 
-class ChatCompletionCache(ChatCompletionClient):
+class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheConfig]):
     """A model client that wraps another and answers repeated requests from a cache.
 
     A request is identified by a SHA-256 key of its messages, tools, tool choice,
@@ -99,7 +100,7 @@ class ChatCompletionCache(ChatCompletionClient):
     component_provider_override: ClassVar[str] = "cantata.models.cache.ChatCompletionCache"
     """The provider name under which the cache is configured."""
 
-    component_config_schema: ClassVar[type[ChatCompletionCacheConfig]] = ChatCompletionCacheConfig
+    component_config_schema = ChatCompletionCacheConfig
     """The configuration model of the cache."""
 
     client: ChatCompletionClient

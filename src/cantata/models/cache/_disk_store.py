@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeVar
 from pydantic import BaseModel
 
 from cantata._cache_store import CacheStore
+from cantata._components import Component
 
 __all__ = ["DiskCacheStore", "DiskCacheStoreConfig"]
 
@@ -49,7 +50,7 @@ class DiskCacheStoreConfig(BaseModel):
     """The directory holding the cache."""
 
 
-class DiskCacheStore(CacheStore[T]):
+class DiskCacheStore(CacheStore[T], Component[DiskCacheStoreConfig]):
     """A :class:`~cantata.CacheStore` kept in a directory by a ``diskcache.Cache``.
 
     Values are pickled, so they outlive the process and can be read by any process
@@ -75,7 +76,7 @@ class DiskCacheStore(CacheStore[T]):
     component_provider_override: ClassVar[str] = "cantata.models.cache.DiskCacheStore"
     """The provider name under which the store is configured."""
 
-    component_config_schema: ClassVar[type[DiskCacheStoreConfig]] = DiskCacheStoreConfig
+    component_config_schema = DiskCacheStoreConfig
     """The configuration model of the store."""
 
     def __init__(self, cache_instance: DiskCache) -> None:

@@ -3,6 +3,6 @@
 Migrating from autogen: ``autogen_ext.models.replay`` -> ``cantata.models.replay``.
 """
 
-from ._replay_client import ReplayChatCompletionClient
+from ._replay_client import ReplayChatCompletionClient, ReplayChatCompletionClientConfig
 
-__all__ = ["ReplayChatCompletionClient"]
+__all__ = ["ReplayChatCompletionClient", "ReplayChatCompletionClientConfig"]

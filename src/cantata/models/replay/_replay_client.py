@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel
 
 from cantata._cancellation_token import CancellationToken
+from cantata._components import Component
 from cantata._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from cantata._function_call import FunctionCall
 from cantata.exceptions import MessageCancelledError
@@ -23,7 +24,7 @@ from .._types import (
     RequestUsage,
 )
 
-__all__ = ["ReplayChatCompletionClient"]
+__all__ = ["ReplayChatCompletionClient", "ReplayChatCompletionClientConfig"]
 
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
@@ -31,7 +32,17 @@ _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _TOKEN_BUDGET = 10000
 
 
-class ReplayChatCompletionClient(ChatCompletionClient):
+class ReplayChatCompletionClientConfig(BaseModel):
+    """The configuration of a :class:`ReplayChatCompletionClient`."""
+
+    chat_completions: list[str | CreateResult]
+    """The responses to replay, in order."""
+
+    model_info: ModelInfo | None = None
+    """What the simulated model supports; ``None`` for the default."""
+
+
+class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompletionClientConfig]):
     """A model client that returns scripted responses in order.
 
     Each call to :meth:`create` or :meth:`create_stream` consumes the next item of
@@ -72,8 +83,16 @@ class ReplayChatCompletionClient(ChatCompletionClient):
         assert result.content == "Hello!"
     """
 
-    component_type = "replay_chat_completion_client"
+    component_type: ClassVar[str] = "replay_chat_completion_client"
     """The component type of this client."""
+
+    component_provider_override: ClassVar[str | None] = (
+        "cantata.models.replay.ReplayChatCompletionClient"
+    )
+    """The provider name under which the client is configured."""
+
+    component_config_schema = ReplayChatCompletionClientConfig
+    """The configuration model of the client."""
 
     chat_completions: list[str | CreateResult]
     """The scripted responses."""
@@ -310,6 +329,17 @@ class ReplayChatCompletionClient(ChatCompletionClient):
             self._total_usage.prompt_tokens + prompt_tokens,
             self._total_usage.completion_tokens + completion_tokens,
         )
+
+    def _to_config(self) -> ReplayChatCompletionClientConfig:
+        """Return the configuration: the scripted responses and the model info."""
+        return ReplayChatCompletionClientConfig(
+            chat_completions=list(self.chat_completions), model_info=self._model_info
+        )
+
+    @classmethod
+    def _from_config(cls, config: ReplayChatCompletionClientConfig) -> Self:
+        """Create a new client (at the first response) from *config*."""
+        return cls(chat_completions=config.chat_completions, model_info=config.model_info)
 
 
 def _raise_if_cancelled(token: CancellationToken | None) -> None:

@@ -1,0 +1,49 @@
+"""Component configuration: objects that dump themselves to a config and load back from one.
+
+A component is a class that can be created from a pydantic config model
+(:meth:`ComponentFromConfig._from_config`) and can describe itself as one
+(:meth:`ComponentToConfig._to_config`). :meth:`ComponentToConfig.dump_component` wraps that
+config in a :class:`ComponentModel` naming the class (its *provider*);
+:meth:`ComponentLoader.load_component` imports the provider and creates the object again.
+
+Loading imports the provider's module, so it is restricted to trusted namespaces: modules
+under ``cantata`` and the prefixes given to :func:`allow_component_namespaces` or listed
+(comma-separated) in the ``CANTATA_ALLOWED_COMPONENT_NAMESPACES`` environment variable. Any
+other provider is refused with :class:`ValueError` before anything is imported.
+
+Migrating from autogen-core: the classes keep their names (``autogen_core.Component`` ->
+``cantata.Component``, ...). Providers named with autogen's well-known names (for example
+``"autogen_core.memory.ListMemory"``) load the matching cantata class. The allow-list
+variable is ``CANTATA_ALLOWED_COMPONENT_NAMESPACES`` (autogen's is
+``AUTOGEN_ALLOWED_PROVIDER_NAMESPACES``), and test modules are not trusted by default.
+"""
+
+from ._component import (
+    Component,
+    ComponentBase,
+    ComponentFromConfig,
+    ComponentLoader,
+    ComponentModel,
+    ComponentSchemaType,
+    ComponentToConfig,
+    ComponentType,
+    is_component_class,
+    is_component_instance,
+)
+from ._providers import ALLOWED_NAMESPACES_ENV, WELL_KNOWN_PROVIDERS, allow_component_namespaces
+
+__all__ = [
+    "ALLOWED_NAMESPACES_ENV",
+    "WELL_KNOWN_PROVIDERS",
+    "Component",
+    "ComponentBase",
+    "ComponentFromConfig",
+    "ComponentLoader",
+    "ComponentModel",
+    "ComponentSchemaType",
+    "ComponentToConfig",
+    "ComponentType",
+    "allow_component_namespaces",
+    "is_component_class",
+    "is_component_instance",
+]
