@@ -21,7 +21,7 @@ def tests(session: nox.Session, backend: str) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on src and tests."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,openai]")
     session.run("mypy", "--strict", "src", "tests", "examples")
 
 
