@@ -16,3 +16,10 @@ BACKENDS = [b for b in os.environ.get("CANTATA_TEST_BACKENDS", "asyncio,trio").s
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     backend: str = request.param
     return backend
+
+
+@pytest.fixture(autouse=True)
+def _no_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach a hosted model because of the environment they run in."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

@@ -16,83 +16,31 @@ a ``# <heading>`` line before each one.
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib.util
-import os
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol, cast
 
 import pytest
+from _examples_harness import EXAMPLES_DIR, examples_importable, load, run_script
 
 from cantata.models import SystemMessage, UserMessage
 from cantata.models.replay import ReplayChatCompletionClient
-
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
-SCRIPT_TIMEOUT = 60.0
 
 
 class Example(Protocol):
     async def run_structured(self) -> list[str]: ...
 
 
-def _examples_importable() -> None:
-    """Let ``from _support import ...`` in the examples find ``examples/_support.py``.
-
-    A script finds it in its own folder; here ``examples/`` goes on ``sys.path``.
-    """
-    if str(EXAMPLES_DIR) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES_DIR))
-
-
-@functools.cache
-def load(name: str) -> ModuleType:
-    """Import ``examples/<name>.py`` (once) as module ``cantata_example_<name>``."""
-    _examples_importable()
-    module_name = f"cantata_example_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES_DIR / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
 def support() -> ModuleType:
     """The examples' shared plumbing, ``examples/_support.py``."""
-    _examples_importable()
+    examples_importable()
     return importlib.import_module("_support")
 
 
 def example(name: str) -> Example:
     return cast(Example, load(name))
-
-
-def run_script(name: str) -> list[str]:
-    """Run ``python examples/<name>.py`` and return its stdout lines."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / f"{name}.py")],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=SCRIPT_TIMEOUT,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout.splitlines()
-
-
-@pytest.fixture(autouse=True)
-def _no_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The examples use their scripted model replies, whatever the environment says."""
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
 # -- Expected output ---------------------------------------------------------------------------

@@ -7,18 +7,10 @@ back, and a secret field is masked in the dumped JSON.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
-SCRIPT_TIMEOUT = 60.0
+from _examples_harness import load, run_script
 
 EXPECTED = [
     "# Loading a component from a config",
@@ -33,32 +25,13 @@ EXPECTED = [
 ]
 
 
-@functools.cache
 def example() -> ModuleType:
-    """Import ``examples/component_config.py`` once, with ``examples/`` on ``sys.path``."""
-    if str(EXAMPLES_DIR) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES_DIR))
-    name = "cantata_example_component_config"
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES_DIR / "component_config.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # load_component imports the provider's module by name
-    spec.loader.exec_module(module)
-    return module
+    """``examples/component_config.py``, imported once."""
+    return load("component_config")
 
 
 def test_script_prints_the_expected_lines() -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CANTATA_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / "component_config.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=SCRIPT_TIMEOUT,
-        check=True,
-    )
-    assert completed.stdout.splitlines() == EXPECTED
+    assert run_script("component_config", drop=("CANTATA_",)) == EXPECTED
 
 
 @pytest.mark.anyio

@@ -9,70 +9,24 @@ returns them on asyncio and Trio, the same each time. The model is the scripted
 # ruff: noqa: E501
 from __future__ import annotations
 
-import functools
-import importlib.util
-import os
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import anyio
 import pytest
+from _examples_harness import load, run_script
 
 from cantata import AgentId, SingleThreadedAgentRuntime
 from cantata.models import AssistantMessage, ChatCompletionClient, SystemMessage, UserMessage
 from cantata.models.replay import ReplayChatCompletionClient
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
-SCRIPT_TIMEOUT = 60.0
-
 RunStructured = Callable[..., Awaitable[list[str]]]
-
-
-@functools.cache
-def load(name: str) -> ModuleType:
-    """Import ``examples/<name>.py`` (once) as module ``cantata_example_<name>``."""
-    if str(EXAMPLES_DIR) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES_DIR))  # for ``from _support import ...``
-    module_name = f"cantata_example_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES_DIR / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_structured(name: str) -> RunStructured:
     function: RunStructured = load(name).run_structured
     return function
-
-
-def run_script(name: str) -> list[str]:
-    """Run ``python examples/<name>.py`` and return its stdout lines."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / f"{name}.py")],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=SCRIPT_TIMEOUT,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout.splitlines()
-
-
-@pytest.fixture(autouse=True)
-def _no_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The examples use their scripted model replies, whatever the environment says."""
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
 # -- Expected output: the guide's, line for line ------------------------------------------------

@@ -7,17 +7,13 @@ tool the scripted model asks for and hands its result back to the model.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import os
 import pprint
-import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from _examples_harness import load, run_script
 
 from cantata import FunctionCall
 from cantata.models import (
@@ -30,9 +26,6 @@ from cantata.models import (
 )
 from cantata.models.replay import ReplayChatCompletionClient
 from cantata.tools import FunctionTool
-
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
-SCRIPT_TIMEOUT = 60.0
 
 GUIDE_SCHEMA = {
     "name": "get_stock_price",
@@ -61,41 +54,13 @@ EXPECTED = [
 ]
 
 
-@functools.cache
 def example() -> ModuleType:
-    """Import ``examples/tools.py`` once, with ``examples/`` on ``sys.path`` for ``_support``."""
-    if str(EXAMPLES_DIR) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES_DIR))
-    name = "cantata_example_tools_section"
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES_DIR / "tools.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(autouse=True)
-def _no_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The example uses its scripted model replies, whatever the environment says."""
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    """``examples/tools.py``, imported once."""
+    return load("tools")
 
 
 def test_script_prints_guide_output() -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / "tools.py")],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=SCRIPT_TIMEOUT,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.splitlines() == EXPECTED
+    assert run_script("tools") == EXPECTED
 
 
 @pytest.mark.anyio

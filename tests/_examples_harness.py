@@ -1,0 +1,58 @@
+"""Running the programs in ``examples/`` from tests: import one, or run it as a script.
+
+Shared by the example test modules. The OpenAI settings are left out of a script's
+environment (and removed for in-process runs by the autouse fixture in ``conftest.py``), so
+the examples always use their scripted model replies.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+SCRIPT_TIMEOUT = 60.0
+
+
+def examples_importable() -> None:
+    """Let ``from _support import ...`` in the examples find ``examples/_support.py``."""
+    if str(EXAMPLES_DIR) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES_DIR))
+
+
+@functools.cache
+def load(name: str) -> ModuleType:
+    """Import ``examples/<name>.py`` (once) as module ``cantata_example_<name>``."""
+    examples_importable()
+    module_name = f"cantata_example_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES_DIR / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_script(name: str, *, drop: tuple[str, ...] = ("OPENAI_",)) -> list[str]:
+    """Run ``python examples/<name>.py`` and return its stdout lines (exit status 0).
+
+    Environment variables starting with a prefix in ``drop`` are left out.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
+    env["PYTHONIOENCODING"] = "utf-8"
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES_DIR / f"{name}.py")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=SCRIPT_TIMEOUT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.splitlines()
