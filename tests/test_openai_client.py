@@ -35,7 +35,7 @@ from cantata.models import (
 from cantata.models.openai import (
     AzureOpenAIChatCompletionClient,
     OpenAIChatCompletionClient,
-    _client,
+    _base_client,
 )
 from cantata.tools import FunctionTool, ToolSchema
 
@@ -478,9 +478,9 @@ async def test_events_not_built_when_disabled(
     def explode(**kwargs: Any) -> None:
         raise AssertionError("event built while the logger is disabled")
 
-    monkeypatch.setattr(_client, "LLMCallEvent", explode)
-    monkeypatch.setattr(_client, "LLMStreamStartEvent", explode)
-    monkeypatch.setattr(_client, "LLMStreamEndEvent", explode)
+    monkeypatch.setattr(_base_client, "LLMCallEvent", explode)
+    monkeypatch.setattr(_base_client, "LLMStreamStartEvent", explode)
+    monkeypatch.setattr(_base_client, "LLMStreamEndEvent", explode)
     logger = logging.getLogger(EVENT_LOGGER_NAME)
     monkeypatch.setattr(logger, "level", logging.WARNING)
     monkeypatch.setattr(logger, "disabled", False)

@@ -25,11 +25,19 @@ _CONTEXTS = (
     "TokenLimitedChatCompletionContext",
 )
 _REPLAY = "cantata.models.replay.ReplayChatCompletionClient"
+_OPENAI = "cantata.models.openai.OpenAIChatCompletionClient"
+_AZURE = "cantata.models.openai.AzureOpenAIChatCompletionClient"
 
 WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "replay_chat_completion_client": _REPLAY,
     "ReplayChatCompletionClient": _REPLAY,
     "autogen_ext.models.replay.ReplayChatCompletionClient": _REPLAY,
+    "openai_chat_completion_client": _OPENAI,
+    "OpenAIChatCompletionClient": _OPENAI,
+    "autogen_ext.models.openai.OpenAIChatCompletionClient": _OPENAI,
+    "azure_openai_chat_completion_client": _AZURE,
+    "AzureOpenAIChatCompletionClient": _AZURE,
+    "autogen_ext.models.openai.AzureOpenAIChatCompletionClient": _AZURE,
     "autogen_core.InMemoryStore": "cantata.InMemoryStore",
     "autogen_core.memory.ListMemory": "cantata.memory.ListMemory",
     "autogen_core.tools.FunctionTool": "cantata.tools.FunctionTool",

@@ -80,7 +80,61 @@ _MODELS: dict[str, tuple[ModelInfo, int]] = {
         ),
         16_385,
     ),
+    "gpt-4": (
+        _info(
+            ModelFamily.GPT_4,
+            vision=True,
+            function_calling=True,
+            json_output=True,
+            structured=False,
+        ),
+        128_000,
+    ),
+    "gpt-4-turbo": (
+        _info(
+            ModelFamily.GPT_4,
+            vision=True,
+            function_calling=True,
+            json_output=True,
+            structured=False,
+        ),
+        128_000,
+    ),
 }
+
+# Models of other providers reachable through their OpenAI-compatible endpoints (see
+# ``_presets.py``): (family, vision, structured output, context window).
+_OTHERS: dict[str, tuple[str, bool, bool, int]] = {
+    "gemini-1.5-flash": (ModelFamily.GEMINI_1_5_FLASH, True, True, 1_048_576),
+    "gemini-1.5-pro": (ModelFamily.GEMINI_1_5_PRO, True, True, 2_097_152),
+    "gemini-2.0-flash": (ModelFamily.GEMINI_2_0_FLASH, True, True, 1_048_576),
+    "gemini-2.0-flash-lite": (ModelFamily.GEMINI_2_0_FLASH, True, True, 1_048_576),
+    "gemini-2.5-pro": (ModelFamily.GEMINI_2_5_PRO, True, True, 1_048_576),
+    "gemini-2.5-flash": (ModelFamily.GEMINI_2_5_FLASH, True, True, 1_048_576),
+    "claude-3-haiku": (ModelFamily.CLAUDE_3_HAIKU, True, False, 200_000),
+    "claude-3-sonnet": (ModelFamily.CLAUDE_3_SONNET, True, False, 200_000),
+    "claude-3-opus": (ModelFamily.CLAUDE_3_OPUS, True, False, 200_000),
+    "claude-3-5-haiku": (ModelFamily.CLAUDE_3_5_HAIKU, True, False, 200_000),
+    "claude-3-5-sonnet": (ModelFamily.CLAUDE_3_5_SONNET, True, False, 200_000),
+    "claude-3-7-sonnet": (ModelFamily.CLAUDE_3_7_SONNET, True, False, 200_000),
+    "claude-sonnet-4": (ModelFamily.CLAUDE_4_SONNET, True, False, 200_000),
+    "claude-opus-4": (ModelFamily.CLAUDE_4_OPUS, True, False, 200_000),
+    "Llama-4-Scout-17B-16E-Instruct-FP8": (ModelFamily.LLAMA_4_SCOUT, True, True, 128_000),
+    "Llama-4-Maverick-17B-128E-Instruct-FP8": (ModelFamily.LLAMA_4_MAVERICK, True, True, 128_000),
+    "Llama-3.3-70B-Instruct": (ModelFamily.LLAMA_3_3_70B, False, True, 128_000),
+    "Llama-3.3-8B-Instruct": (ModelFamily.LLAMA_3_3_8B, False, True, 128_000),
+}
+for _name, (_family, _vision, _structured, _limit) in _OTHERS.items():
+    _MODELS[_name] = (
+        _info(
+            _family,
+            vision=_vision,
+            function_calling=True,
+            json_output=_structured,
+            structured=_structured,
+        ),
+        _limit,
+    )
 
 # Longest names first, so "gpt-4o-mini-2024-07-18" resolves to "gpt-4o-mini", not "gpt-4o".
 _BY_LENGTH = sorted(_MODELS, key=len, reverse=True)

@@ -1,0 +1,370 @@
+"""The chat completion client over an ``openai`` SDK client."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar, cast
+
+import anyio
+from openai import AsyncAzureOpenAI, AsyncOpenAI
+from openai.resources.chat.completions import AsyncCompletions
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from pydantic import BaseModel
+
+from cantata._cancellation_token import CancellationToken
+from cantata._constants import EVENT_LOGGER_NAME
+from cantata.exceptions import MessageCancelledError
+from cantata.logging import LLMCallEvent, LLMStreamEndEvent, LLMStreamStartEvent
+from cantata.models import (
+    ChatCompletionClient,
+    CreateResult,
+    LLMMessage,
+    ModelInfo,
+    RequestUsage,
+    validate_model_info,
+)
+
+from . import _model_info
+from ._messages import MessageConverter, structured_response_format, tool_param, tool_schema
+from ._results import StreamAccumulator, result_from_completion
+from ._tokens import count_text_tokens
+
+__all__ = ["BaseOpenAIChatCompletionClient"]
+
+_event_logger = logging.getLogger(EVENT_LOGGER_NAME)
+_T = TypeVar("_T")
+_RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "stream", "tools", "tool_choice"})
+
+
+def _mask(secret: str | None) -> str | None:
+    if secret is None:
+        return None
+    return "****" if len(secret) <= 8 else f"{secret[:3]}****{secret[-2:]}"
+
+
+class BaseOpenAIChatCompletionClient(ChatCompletionClient):
+    """A :class:`~cantata.models.ChatCompletionClient` over an ``openai`` SDK client.
+
+    Args:
+        client: The SDK client (``AsyncOpenAI`` or ``AsyncAzureOpenAI``). Retries of
+            failed requests (429, 5xx, connection errors) are the SDK's, set by its
+            ``max_retries``; errors after the last retry are the SDK's exceptions
+            (``openai.RateLimitError``, ``openai.InternalServerError``, ...).
+        create_args: Default request arguments; must include ``model``.
+        model_info: What the model supports; required unless the model is a known model.
+        add_name_prefixes: Prefix user text with ``"<source> said:\\n"``.
+        include_name_in_message: Send the message ``source`` as the ``name`` field.
+
+    Results: a reply that starts with a ``<think>...</think>`` block (reasoning models on
+    OpenAI-compatible servers) has that block in ``CreateResult.thought`` and the rest in
+    ``content``.
+
+    Cancellation: cancelling the ``cancellation_token`` of a call (from the event
+    loop's thread) stops the request and raises
+    :class:`cantata.exceptions.MessageCancelledError`; cancelling the caller's own
+    cancel scope stops it too and propagates as that scope's cancellation.
+    """
+
+    def __init__(
+        self,
+        client: AsyncOpenAI | AsyncAzureOpenAI,
+        *,
+        create_args: Mapping[str, Any],
+        model_info: ModelInfo | None = None,
+        add_name_prefixes: bool = False,
+        include_name_in_message: bool = True,
+    ) -> None:
+        model = create_args.get("model")
+        if not model or not isinstance(model, str):
+            raise ValueError("model is required")
+        if model_info is None:
+            model_info = _model_info.get_info(model)
+            if model_info is None:
+                raise ValueError(
+                    f"model_info is required for model {model!r}: it is not a known "
+                    "model. Pass model_info={'vision': ..., 'function_calling': ..., "
+                    "'json_output': ..., 'family': ..., 'structured_output': ...}."
+                )
+        validate_model_info(model_info)
+        self._client = client
+        self._create_args: dict[str, Any] = dict(create_args)
+        self._model_info: ModelInfo = model_info
+        self._converter = MessageConverter(model_info, add_name_prefixes, include_name_in_message)
+        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._closed = False
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self._model_info
+
+    @property
+    def create_args(self) -> Mapping[str, Any]:
+        """The default request arguments (a copy)."""
+        return dict(self._create_args)
+
+    # -- requests ----------------------------------------------------------------
+
+    def _build_request(
+        self,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[Any],
+        tool_choice: Any,
+        json_output: bool | type[BaseModel] | None,
+        extra_create_args: Mapping[str, Any],
+    ) -> tuple[dict[str, Any], type[BaseModel] | None]:
+        reserved = _RESERVED_EXTRA_KEYS.intersection(extra_create_args)
+        if reserved:
+            raise ValueError(f"extra_create_args cannot set {sorted(reserved)}")
+        request = {**self._create_args, **extra_create_args}
+        output_type = self._output_type(request, json_output)
+        request["messages"] = self._converter.convert(messages)
+        _route_unknown_to_extra_body(request)
+        if tools:
+            if not self._model_info["function_calling"]:
+                raise ValueError("This model does not support function calling.")
+            schemas = [tool_schema(tool) for tool in tools]
+            request["tools"] = [tool_param(schema) for schema in schemas]
+            if isinstance(tool_choice, str):
+                if tool_choice not in ("auto", "required", "none"):
+                    raise ValueError(f"Invalid tool_choice {tool_choice!r}")
+                request["tool_choice"] = tool_choice
+            else:
+                name = tool_schema(tool_choice)["name"]
+                if name not in {schema["name"] for schema in schemas}:
+                    raise ValueError(f"tool_choice names {name!r}, which is not in tools")
+                request["tool_choice"] = {"type": "function", "function": {"name": name}}
+        elif not isinstance(tool_choice, str):
+            raise ValueError("tool_choice names a tool but no tools were given")
+        return request, output_type
+
+    def _output_type(
+        self, request: dict[str, Any], json_output: bool | type[BaseModel] | None
+    ) -> type[BaseModel] | None:
+        """Set the request's ``response_format``; return the structured output class."""
+        if json_output is not None:
+            request.pop("response_format", None)
+            if json_output is True:
+                request["response_format"] = {"type": "json_object"}
+            elif json_output is False:
+                request["response_format"] = {"type": "text"}
+            elif not (isinstance(json_output, type) and issubclass(json_output, BaseModel)):
+                raise TypeError("json_output must be a bool or a pydantic model class")
+            else:
+                request["response_format"] = json_output
+        response_format = request.get("response_format")
+        if isinstance(response_format, type) and issubclass(response_format, BaseModel):
+            if not self._model_info.get("structured_output", False):
+                raise ValueError("This model does not support structured output.")
+            request["response_format"] = structured_response_format(response_format)
+            return response_format
+        if (
+            isinstance(response_format, Mapping)
+            and response_format.get("type") == "json_object"
+            and not self._model_info["json_output"]
+        ):
+            raise ValueError("This model does not support JSON output.")
+        return None
+
+    # -- create ------------------------------------------------------------------
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Any] = (),
+        tool_choice: Any = "auto",
+        json_output: bool | type[BaseModel] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        request, output_type = self._build_request(
+            messages, tools, tool_choice, json_output, extra_create_args
+        )
+        completions = self._client.chat.completions
+
+        async def call() -> ChatCompletion:
+            response: ChatCompletion = await completions.create(**request)
+            return response
+
+        response = await _run_cancellable(call, cancellation_token)
+        result = result_from_completion(response, output_type)
+        self._add_usage(result.usage)
+        if _event_logger.isEnabledFor(logging.INFO):
+            _event_logger.info(
+                LLMCallEvent(
+                    messages=request["messages"],
+                    response=response.model_dump(mode="json"),
+                    prompt_tokens=result.usage.prompt_tokens,
+                    completion_tokens=result.usage.completion_tokens,
+                )
+            )
+        return result
+
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Any] = (),
+        tool_choice: Any = "auto",
+        json_output: bool | type[BaseModel] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+        max_consecutive_empty_chunk_tolerance: int = 0,
+        include_usage: bool | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        """Stream the response: text chunks, then one :class:`CreateResult`.
+
+        Usage is requested (``stream_options={"include_usage": True}``) unless
+        *include_usage* is ``False`` or ``stream_options`` is set explicitly. Token
+        log-probabilities sent with the chunks end up in the result's ``logprobs``.
+        ``max_consecutive_empty_chunk_tolerance`` is accepted for compatibility: empty
+        chunks are always tolerated.
+        """
+        request, output_type = self._build_request(
+            messages, tools, tool_choice, json_output, extra_create_args
+        )
+        request["stream"] = True
+        if include_usage is not None:
+            request["stream_options"] = {"include_usage": include_usage}
+        elif request.get("stream_options") is None:
+            request["stream_options"] = {"include_usage": True}
+        log_events = _event_logger.isEnabledFor(logging.INFO)
+        if log_events:
+            _event_logger.info(LLMStreamStartEvent(messages=request["messages"]))
+        completions = self._client.chat.completions
+
+        async def open_stream() -> Any:
+            return await completions.create(**request)
+
+        stream = await _run_cancellable(open_stream, cancellation_token)
+        iterator = stream.__aiter__()
+
+        async def next_chunk() -> ChatCompletionChunk | None:
+            try:
+                chunk: ChatCompletionChunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                return None
+            return chunk
+
+        accumulator = StreamAccumulator()
+        try:
+            while (chunk := await _run_cancellable(next_chunk, cancellation_token)) is not None:
+                text = accumulator.add(chunk)
+                if text:
+                    yield text
+        finally:
+            with anyio.CancelScope(shield=True):
+                await stream.close()
+        result = accumulator.result(output_type)
+        self._add_usage(result.usage)
+        if log_events:
+            _event_logger.info(
+                LLMStreamEndEvent(
+                    response=result.model_dump(mode="json"),
+                    prompt_tokens=result.usage.prompt_tokens,
+                    completion_tokens=result.usage.completion_tokens,
+                )
+            )
+        yield result
+
+    # -- usage, tokens, close ----------------------------------------------------
+
+    def _add_usage(self, usage: RequestUsage) -> None:
+        self._actual_usage = usage
+        self._total_usage = RequestUsage(
+            prompt_tokens=self._total_usage.prompt_tokens + usage.prompt_tokens,
+            completion_tokens=self._total_usage.completion_tokens + usage.completion_tokens,
+        )
+
+    def actual_usage(self) -> RequestUsage:
+        return self._actual_usage
+
+    def total_usage(self) -> RequestUsage:
+        return self._total_usage
+
+    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
+        """Count the prompt tokens of *messages* and *tools*.
+
+        Uses ``tiktoken`` when it and the model's encoding are available (install the
+        ``openai`` extra), otherwise an estimate of four characters per token.
+        """
+        model = str(self._create_args["model"])
+        total = 3  # the reply is primed with <|start|>assistant<|message|>
+        for param in self._converter.convert(messages):
+            total += 3
+            for key, value in param.items():
+                if isinstance(value, str):
+                    total += count_text_tokens(value, model)
+                    total += 1 if key == "name" else 0
+                elif isinstance(value, list):
+                    for part in value:
+                        if part.get("type") == "image_url":
+                            total += 85 if part["image_url"].get("detail") == "low" else 765
+                        else:
+                            total += count_text_tokens(json.dumps(part), model)
+        for tool in tools:
+            total += 7 + count_text_tokens(json.dumps(tool_schema(tool)), model)
+        return total
+
+    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
+        limit = _model_info.get_token_limit(str(self._create_args["model"]))
+        return limit - self.count_tokens(messages, tools=tools)
+
+    async def close(self) -> None:
+        """Close the SDK client's connections. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._client.close()
+
+    def __repr__(self) -> str:
+        api_key = cast(str | None, getattr(self._client, "api_key", None))
+        base_url = str(self._client.base_url)
+        return (
+            f"{type(self).__name__}(model={self._create_args['model']!r}, "
+            f"base_url={base_url!r}, api_key={_mask(api_key)!r})"
+        )
+
+
+async def _run_cancellable(
+    func: Callable[[], Awaitable[_T]], token: CancellationToken | None
+) -> _T:
+    """Await ``func()`` in a cancel scope that the token cancels.
+
+    Raises MessageCancelledError if the token stopped it; a cancellation of an
+    enclosing scope propagates unchanged.
+    """
+    if token is None:
+        return await func()
+    if token.is_cancelled():
+        raise MessageCancelledError("The model call was cancelled")
+    with anyio.CancelScope() as scope:
+        handle = token._add_cancel_hook(scope.cancel)
+        try:
+            return await func()
+        finally:
+            token._remove_cancel_hook(handle)
+    raise MessageCancelledError("The model call was cancelled")
+
+
+@functools.cache
+def _sdk_parameters() -> frozenset[str]:
+    signature = inspect.signature(AsyncCompletions.create)
+    return frozenset(signature.parameters) - {"self"}
+
+
+def _route_unknown_to_extra_body(request: dict[str, Any]) -> None:
+    """Move arguments the SDK does not name (provider extensions such as ``top_k``)
+    into ``extra_body``, which the SDK merges into the JSON body."""
+    known = _sdk_parameters()
+    unknown = [key for key in request if key not in known]
+    if unknown:
+        extra_body = dict(request.get("extra_body") or {})
+        for key in unknown:
+            extra_body[key] = request.pop(key)
+        request["extra_body"] = extra_body
