@@ -6,8 +6,13 @@ topic of the next: concept extractor -> writer -> format & proof -> user.
 The agents call a model client. By default it is a ``ReplayChatCompletionClient`` that replays
 the replies shown in the guide, so the example runs offline and prints exactly the guide's
 output. When ``OPENAI_BASE_URL`` or ``OPENAI_API_KEY`` is set and
-``cantata.models.openai`` is available, :func:`create_model_client` returns the guide's
-``OpenAIChatCompletionClient(model="gpt-4o-mini")`` instead.
+``cantata.models.openai`` is available (``pip install -e '.[openai]'``),
+:func:`create_model_client` returns the guide's ``OpenAIChatCompletionClient`` instead, for
+the model ``OPENAI_MODEL`` (default ``gpt-4o-mini``) at ``OPENAI_BASE_URL`` (default the
+OpenAI API), e.g. a local Ollama server::
+
+    OPENAI_BASE_URL=http://localhost:11434/v1 OPENAI_MODEL=llama3.2 \\
+        .venv/bin/python examples/sequential_workflow.py
 
 :func:`main` (``python examples/sequential_workflow.py``) runs the workflow between
 ``runtime.start()`` and ``await runtime.stop_when_idle()`` as the guide does, on asyncio;
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import sys
 from dataclasses import dataclass
 
 from _support import printed_lines, start_form, structured_form
@@ -33,7 +39,7 @@ from cantata import (
     message_handler,
     type_subscription,
 )
-from cantata.models import ChatCompletionClient, SystemMessage, UserMessage
+from cantata.models import ChatCompletionClient, ModelInfo, SystemMessage, UserMessage
 from cantata.models.replay import ReplayChatCompletionClient
 
 # -- Message Protocol ------------------------------------------------------------------------
@@ -238,18 +244,44 @@ FINAL_COPY = (
 SCRIPTED_REPLIES = [CONCEPTS, DRAFT, FINAL_COPY]
 
 
+DEMO_MODEL_INFO: ModelInfo = {
+    "vision": False,
+    "function_calling": False,
+    "json_output": False,
+    "family": "unknown",
+    "structured_output": False,
+}
+"""What the demo assumes of a model it does not know (a local model, say): plain text only."""
+
+
 def create_model_client() -> ChatCompletionClient:
-    """Return the OpenAI client if it is configured and available, else the scripted one."""
+    """Return the OpenAI client if it is configured and available, else the scripted one.
+
+    ``OPENAI_BASE_URL`` (any OpenAI-compatible server: Ollama, vLLM, LiteLLM, ...) or
+    ``OPENAI_API_KEY`` selects the OpenAI client; ``OPENAI_MODEL`` names the model
+    (default ``gpt-4o-mini``, the guide's).
+    """
     if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
         try:
             openai_models = importlib.import_module("cantata.models.openai")
         except ImportError:
-            pass
-        else:
-            client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini",
-                # api_key="YOUR_API_KEY"
+            print(
+                "OPENAI_BASE_URL / OPENAI_API_KEY is set but the OpenAI client is not "
+                "installed (pip install -e '.[openai]'); using the scripted model.",
+                file=sys.stderr,
             )
+        else:
+            model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
+            try:
+                client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
+                    model=model,
+                    # api_key="YOUR_API_KEY"
+                )
+            except ValueError:  # not a known model: say what the demo needs of it
+                client = openai_models.OpenAIChatCompletionClient(
+                    model=model, model_info=DEMO_MODEL_INFO
+                )
+            print(f"Using model {model!r} at {client!r}", file=sys.stderr)
             return client
     return ReplayChatCompletionClient(SCRIPTED_REPLIES)
 

@@ -271,3 +271,14 @@ def test_token_estimate_without_an_encoding(monkeypatch: pytest.MonkeyPatch) -> 
     assert count_text_tokens("abcdefgh", "gpt-4o") == 2
     assert count_text_tokens("abcdefghi", "gpt-4o") == 3
     assert count_text_tokens("", "gpt-4o") == 0
+
+
+@pytest.mark.anyio
+async def test_openai_base_url_from_the_environment_needs_no_key(
+    server: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    client = OpenAIChatCompletionClient(model="gpt-4o")
+    server.script(completion("local"))
+    assert (await client.create(PROMPT)).content == "local"
+    await client.close()

@@ -37,7 +37,8 @@ class OpenAIChatCompletionClient(
     ``model`` is required. ``model_info`` is required unless ``model`` is a known model
     (gpt-4o, gpt-4o-mini, gpt-4.1*, o1, o3, o4-mini, gpt-4, gpt-3.5-turbo, the Gemini,
     Claude and Llama models below; also with a version suffix). The API key defaults to
-    ``OPENAI_API_KEY``; a local server (``base_url`` set) needs none. Request arguments
+    ``OPENAI_API_KEY`` and ``base_url`` to ``OPENAI_BASE_URL``; a local server (``base_url``
+    set) needs no key. Request arguments
     such as ``temperature``, ``seed`` or ``response_format`` (a dict, or a pydantic model
     class for structured output) apply to every call.
 
@@ -67,6 +68,8 @@ class OpenAIChatCompletionClient(
     def __init__(self, **kwargs: Unpack[OpenAIClientConfiguration]) -> None:
         split = split_config(kwargs, OPENAI_CLIENT_KEYS)
         client_args = split["client_args"]
+        if client_args.get("base_url") is None and os.environ.get("OPENAI_BASE_URL"):
+            client_args["base_url"] = os.environ["OPENAI_BASE_URL"]
         preset = apply_preset(kwargs["model"], client_args)
         if preset is not None and client_args.get("api_key") is None:
             raise ValueError(
