@@ -221,6 +221,8 @@ TESTED_ELSEWHERE = {
     "model_context": "tests/test_examples_models.py",
     "tools": "tests/test_examples_tools.py",
     "component_config": "tests/test_examples_components.py",
+    "group_chat": "tests/test_examples_group_chat.py",
+    "handoffs": "tests/test_examples_handoffs.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 
@@ -231,6 +233,9 @@ EXAMPLES = EXAMPLE_NAMES
 def test_every_example_is_tested() -> None:
     on_disk = {path.stem for path in EXAMPLES_DIR.glob("*.py") if not path.stem.startswith("_")}
     assert set(EXAMPLE_NAMES) | (on_disk & set(TESTED_ELSEWHERE)) == on_disk
+    root = EXAMPLES_DIR.parent
+    for name, module in TESTED_ELSEWHERE.items():
+        assert f'"{name}"' in (root / module).read_text(encoding="utf-8"), (name, module)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
