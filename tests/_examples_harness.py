@@ -38,7 +38,11 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def run_script(name: str, *, drop: tuple[str, ...] = ("OPENAI_",)) -> list[str]:
+MODEL_SETTINGS = ("OPENAI_", "AZURE_OPENAI_", "GEMINI_", "ANTHROPIC_", "LLAMA_API")
+"""Prefixes of the environment variables that would point an example at a hosted model."""
+
+
+def run_script(name: str, *, drop: tuple[str, ...] = MODEL_SETTINGS) -> list[str]:
     """Run ``python examples/<name>.py`` and return its stdout lines (exit status 0).
 
     Environment variables starting with a prefix in ``drop`` are left out.

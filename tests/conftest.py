@@ -18,8 +18,12 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return backend
 
 
+MODEL_SETTINGS_PREFIXES = ("OPENAI_", "AZURE_OPENAI_", "GEMINI_", "ANTHROPIC_", "LLAMA_API")
+
+
 @pytest.fixture(autouse=True)
 def _no_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never reach a hosted model because of the environment they run in."""
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    for name in list(os.environ):
+        if name.startswith(MODEL_SETTINGS_PREFIXES):
+            monkeypatch.delenv(name, raising=False)

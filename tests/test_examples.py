@@ -223,6 +223,9 @@ TESTED_ELSEWHERE = {
     "component_config": "tests/test_examples_components.py",
     "group_chat": "tests/test_examples_group_chat.py",
     "handoffs": "tests/test_examples_handoffs.py",
+    "user_approval": "tests/test_examples_user_approval.py",
+    "llm_usage_logger": "tests/test_examples_llm_usage.py",
+    "structured_output": "tests/test_examples_structured_output.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 

@@ -82,7 +82,7 @@ def _finish(
     else:
         content = text
         if output_type is not None and content:
-            content = output_type.model_validate_json(content).model_dump_json()
+            output_type.model_validate_json(content)  # raises if the reply does not fit
     return CreateResult(
         finish_reason=finish_reason,
         content=content,
