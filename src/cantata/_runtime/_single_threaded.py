@@ -32,12 +32,13 @@ from ..logging import (
 from ._chain import chain_var
 from ._checkpoint import restore_checkpoint, take_checkpoint
 from ._directory import AgentDirectory
-from ._dispatch import Dispatcher
 from ._events import INFO, event_logger, log_message
 from ._interventions import DROPPED, intervene_publish, intervene_response, intervene_send
 from ._lifecycle import Lifecycle
 from ._records import Delivery, Reply
+from ._runtime_dispatcher import RuntimeDispatcher, TracedDispatcher
 from ._subscription_index import SubscriptionIndex
+from ._telemetry import runtime_tracer
 from ._trace import TraceHook
 
 if TYPE_CHECKING:
@@ -50,20 +51,6 @@ _logger = logging.getLogger(ROOT_LOGGER_NAME)
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _copy_context = contextvars.copy_context
 _AGENT: Any = Agent  # the default of try_get_underlying_agent_instance(type=...)
-
-
-class _RuntimeDispatcher(Dispatcher):
-    """The dispatcher with the runtime's response interventions and error policy."""
-
-    def __init__(self, runtime: SingleThreadedAgentRuntime) -> None:
-        super().__init__(runtime._directory)
-        self._runtime = runtime
-
-    async def _respond(self, delivery: Delivery, result: Any) -> Any:
-        return await self._runtime._respond(delivery, result)
-
-    def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
-        self._runtime._handler_failed(delivery, exc)
 
 
 class SingleThreadedAgentRuntime(Lifecycle):
@@ -104,7 +91,10 @@ class SingleThreadedAgentRuntime(Lifecycle):
     Args:
         intervention_handlers: Handlers applied in order, each to the previous one's output
             (``None`` means no change); they run in the task of the sender.
-        tracer_provider: Accepted for compatibility; tracing spans are not emitted.
+        tracer_provider: An OpenTelemetry ``TracerProvider`` for the runtime's ``create``,
+            ``publish`` and ``process`` spans (see ``_runtime/_telemetry.py``). ``None``
+            uses the global provider if one is configured when the runtime is created;
+            with neither, no spans are made and OpenTelemetry is never imported.
         ignore_unhandled_exceptions: If False, publish-handler errors are raised when the
             runtime stops.
     """
@@ -118,7 +108,12 @@ class SingleThreadedAgentRuntime(Lifecycle):
     ) -> None:
         super().__init__()
         self._directory = AgentDirectory(self)
-        self._dispatch = _RuntimeDispatcher(self)
+        self._tracer = runtime_tracer(tracer_provider)
+        self._dispatch = (
+            RuntimeDispatcher(self)
+            if self._tracer is None
+            else TracedDispatcher(self, self._tracer)
+        )
         self._subscriptions = SubscriptionIndex()
         self._serialization = SerializationRegistry()
         self._interventions: list[InterventionHandler] = list(intervention_handlers or [])
@@ -150,6 +145,21 @@ class SingleThreadedAgentRuntime(Lifecycle):
             RuntimeStoppedError: the runtime is stopping, or stopped before delivery.
             Exception: whatever the handler raised (the same object).
         """
+        if message_id is None:
+            message_id = self._id_prefix + str(next(self._id_counter))
+        if self._tracer is None:
+            return await self._send(message, recipient, sender, cancellation_token, message_id)
+        with self._tracer.span("create", str(recipient), message, sender, message_id):
+            return await self._send(message, recipient, sender, cancellation_token, message_id)
+
+    async def _send(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken | None,
+        message_id: str,
+    ) -> Any:
         directory = self._directory
         if (
             recipient.type not in directory.factories
@@ -161,8 +171,6 @@ class SingleThreadedAgentRuntime(Lifecycle):
             cancellation_token = CancellationToken()
         elif cancellation_token.is_cancelled():
             raise MessageCancelledError(f"message to {recipient} was cancelled before sending")
-        if message_id is None:
-            message_id = self._id_prefix + str(next(self._id_counter))
         if self._interventions:
             message = await intervene_send(
                 self._interventions, message, recipient, sender, cancellation_token, message_id
@@ -242,11 +250,24 @@ class SingleThreadedAgentRuntime(Lifecycle):
         Raises:
             Exception: whatever an intervention handler's ``on_publish`` raised.
         """
+        if message_id is None:
+            message_id = self._id_prefix + str(next(self._id_counter))
+        if self._tracer is None:
+            return await self._publish(message, topic_id, sender, cancellation_token, message_id)
+        with self._tracer.span("publish", str(topic_id), message, sender, message_id):
+            return await self._publish(message, topic_id, sender, cancellation_token, message_id)
+
+    async def _publish(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken | None,
+        message_id: str,
+    ) -> None:
         supplied = cancellation_token is not None
         if cancellation_token is None:
             cancellation_token = CancellationToken()
-        if message_id is None:
-            message_id = self._id_prefix + str(next(self._id_counter))
         if self._interventions:
             ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
             message = await intervene_publish(self._interventions, message, ctx)
