@@ -226,6 +226,7 @@ TESTED_ELSEWHERE = {
     "user_approval": "tests/test_examples_user_approval.py",
     "llm_usage_logger": "tests/test_examples_llm_usage.py",
     "structured_output": "tests/test_examples_structured_output.py",
+    "workbench": "tests/test_examples_workbench.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 
