@@ -229,6 +229,9 @@ TESTED_ELSEWHERE = {
     "workbench": "tests/test_examples_workbench.py",
     "model_clients": "tests/test_examples_model_clients.py",
     "local_llms": "tests/test_examples_local_llms.py",
+    "mixture_of_agents": "tests/test_examples_mixture_concurrent.py",
+    "concurrent_agents": "tests/test_examples_mixture_concurrent.py",
+    "extracting_results": "tests/test_examples_mixture_concurrent.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 
