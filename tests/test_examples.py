@@ -232,6 +232,8 @@ TESTED_ELSEWHERE = {
     "mixture_of_agents": "tests/test_examples_mixture_concurrent.py",
     "concurrent_agents": "tests/test_examples_mixture_concurrent.py",
     "extracting_results": "tests/test_examples_mixture_concurrent.py",
+    "reflection": "tests/test_examples_reflection_debate.py",
+    "multi_agent_debate": "tests/test_examples_reflection_debate.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 
