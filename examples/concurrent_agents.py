@@ -20,9 +20,9 @@ with ``asyncio.sleep``, ``asyncio.Queue`` and ``asyncio.gather`` and the guide's
 program inside ``async with runtime:`` blocks, on asyncio or Trio, with AnyIO equivalents:
 each ``Anyio...`` agent below is the guide's agent awaiting ``simulate_work(seconds)`` (by
 default ``anyio.sleep``) instead of ``asyncio.sleep``, the delegator gathers with a task
-group (:func:`gather`), and the queue is an AnyIO memory object stream. The program gives
-the agents a :class:`SimulatedWork`, whose ``time_scale`` multiplies the durations (the tests
-run it faster; the order does not change).
+group (``gather`` from ``examples/_support.py``), and the queue is an AnyIO memory object
+stream. The program gives the agents a :class:`SimulatedWork`, whose ``time_scale``
+multiplies the durations (the tests run it faster; the order does not change).
 
 **The printed order.** In the guide the order of the lines depends on timing. Here it is
 fixed, the same in both forms and on both backends, and it is the guide's order:
@@ -57,11 +57,9 @@ import itertools
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import anyio
-from _support import printed_lines
-from anyio.abc import TaskStatus
+from _support import gather, printed_lines
 
 from cantata import (
     AgentId,
@@ -258,9 +256,9 @@ async def main() -> None:
 
 # -- The same agents on AnyIO (asyncio and Trio) ---------------------------------------------
 # Each is the guide's agent with the simulated work awaited through ``simulate_work`` (by
-# default ``anyio.sleep``) instead of ``asyncio.sleep``, and with ``gather`` (below) instead of
-# ``asyncio.gather``. Subscriptions are not inherited (as in autogen-core), so these classes
-# are written out in full rather than derived from the guide's.
+# default ``anyio.sleep``) instead of ``asyncio.sleep``, and with ``gather`` (from ``_support``)
+# instead of ``asyncio.gather``. Subscriptions are not inherited (as in autogen-core), so these
+# classes are written out in full rather than derived from the guide's.
 
 Work = Callable[[float], Awaitable[None]]
 """Simulated work: ``await work(seconds)``."""
@@ -322,29 +320,6 @@ class AnyioWorkerAgent(RoutedAgent):
         await self._simulate_work(2)  # Simulate work
         print(f"{self.id} finished task {message.task_id}")
         return TaskResponse(task_id=message.task_id, result=f"Results by {self.id}")
-
-
-T = TypeVar("T")
-
-
-async def gather(*awaitables: Awaitable[T]) -> list[T]:
-    """Await *awaitables* concurrently; return their results in argument order.
-
-    The AnyIO stand-in for ``asyncio.gather``: each awaitable runs in a task of its own, and
-    runs up to its first suspension before the next one starts, as the tasks of
-    ``asyncio.gather`` do. (Started with ``start_soon`` alone, they would start in either order
-    on Trio, which runs the tasks that became runnable together in a random order.)
-    """
-    results: dict[int, T] = {}
-
-    async def run(index: int, awaitable: Awaitable[T], *, task_status: TaskStatus[None]) -> None:
-        task_status.started()
-        results[index] = await awaitable
-
-    async with anyio.create_task_group() as group:
-        for index, awaitable in enumerate(awaitables):
-            await group.start(run, index, awaitable)
-    return [results[index] for index in range(len(awaitables))]
 
 
 class AnyioDelegatorAgent(RoutedAgent):

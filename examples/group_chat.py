@@ -48,7 +48,6 @@ import asyncio
 import hashlib
 import importlib
 import json
-import os
 import pprint
 import string
 import uuid
@@ -56,7 +55,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from _support import printed_lines, structured_form
+from _support import (
+    configured_openai_client,
+    given_or_created,
+    openai_requested,
+    printed_lines,
+    structured_form,
+)
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from pydantic import BaseModel
@@ -197,7 +202,7 @@ class LocalImageClient:
 def create_image_client() -> ImageClient:
     """Return the guide's ``openai.AsyncClient()`` if configured and available, else a local
     stand-in."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
+    if openai_requested():
         try:
             openai = importlib.import_module("openai")
         except ImportError:
@@ -612,17 +617,12 @@ class ModelClients:
 def create_model_clients() -> ModelClients:
     """Return the guide's OpenAI client for every agent if it is configured and available,
     else a scripted client for each."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            model_client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-2024-08-06",
-                # api_key="YOUR_API_KEY",
-            )
-            return ModelClients(model_client, model_client, model_client, model_client)
+    model_client = configured_openai_client(
+        model="gpt-4o-2024-08-06",
+        # api_key="YOUR_API_KEY",
+    )
+    if model_client is not None:
+        return ModelClients(model_client, model_client, model_client, model_client)
     return ModelClients(
         manager=ReplayChatCompletionClient(MANAGER_REPLIES),
         writer=ReplayChatCompletionClient(WRITER_REPLIES),
@@ -787,17 +787,14 @@ async def run_structured(
         input_func: What the user agent calls instead of ``input()``; by default a
             :class:`ScriptedInput` answering :data:`USER_ANSWERS`.
     """
-    clients = create_model_clients() if model_clients is None else model_clients
     images = create_image_client() if image_client is None else image_client
+    async with given_or_created(model_clients, create_model_clients) as clients:
 
-    async def program(runtime: SingleThreadedAgentRuntime) -> None:
-        await create_group_chat(runtime, clients, images, input_func)
-        await start_group_chat(runtime)
+        async def program(runtime: SingleThreadedAgentRuntime) -> None:
+            await create_group_chat(runtime, clients, images, input_func)
+            await start_group_chat(runtime)
 
-    printed = await printed_lines(structured_form, program)
-    if model_clients is None:
-        await clients.close()
-    return printed
+        return await printed_lines(structured_form, program)
 
 
 if __name__ == "__main__":

@@ -36,15 +36,13 @@ runs it inside an ``async with`` block, on asyncio or Trio (see ``examples/READM
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from _support import printed_lines, structured_form
+from _support import configured_openai_client, printed_lines, structured_form
 from pydantic import BaseModel
 
 from cantata import (
@@ -440,17 +438,12 @@ def create_model_clients(
 ) -> dict[str, ChatCompletionClient]:
     """Return a model client per AI agent type: the guide's OpenAI client (one, shared) if it
     is configured and available, else a client replaying ``replies[agent_type]`` for each."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            model_client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini",
-                # api_key="YOUR_API_KEY",
-            )
-            return {agent_type: model_client for agent_type in replies}
+    model_client = configured_openai_client(
+        model="gpt-4o-mini",
+        # api_key="YOUR_API_KEY",
+    )
+    if model_client is not None:
+        return {agent_type: model_client for agent_type in replies}
     return {
         agent_type: ReplayChatCompletionClient(agent_replies)
         for agent_type, agent_replies in replies.items()

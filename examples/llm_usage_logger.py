@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
-import os
 from collections.abc import Iterator
 
-from _support import printed_lines
+from _support import configured_openai_client, given_or_created, printed_lines
 
 from cantata import EVENT_LOGGER_NAME
 from cantata.logging import LLMCallEvent
@@ -91,17 +89,9 @@ SCRIPTED_REPLIES = [
 
 def create_model_client() -> ChatCompletionClient:
     """Return the OpenAI client if it is configured and available, else the scripted one."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini"
-            )
-            return client
-    return ReplayChatCompletionClient(SCRIPTED_REPLIES)
+    return configured_openai_client(model="gpt-4o-mini") or ReplayChatCompletionClient(
+        SCRIPTED_REPLIES
+    )
 
 
 # -- The program -----------------------------------------------------------------------------
@@ -172,11 +162,8 @@ async def run_structured(
             caller keeps ownership of a client it passes (it is not closed here).
         trackers: If given, the run's tracker is appended to it.
     """
-    client = create_model_client() if model_client is None else model_client
-    printed = await printed_lines(structured, client, [] if trackers is None else trackers)
-    if model_client is None:
-        await client.close()
-    return printed
+    async with given_or_created(model_client, create_model_client) as client:
+        return await printed_lines(structured, client, [] if trackers is None else trackers)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import importlib
 import os
 from dataclasses import dataclass
 
-from _support import printed_lines, structured_form
+from _support import given_or_created, printed_lines, structured_form
 
 from cantata import (
     AgentId,
@@ -217,11 +217,8 @@ async def run_structured(model_client: ChatCompletionClient | None = None) -> li
         model_client: The client both agents use; by default :func:`create_model_client`'s.
             The caller keeps ownership of a client it passes (it is not closed here).
     """
-    client = create_model_client() if model_client is None else model_client
-    printed = await printed_lines(structured, client)
-    if model_client is None:
-        await client.close()
-    return printed
+    async with given_or_created(model_client, create_model_client) as client:
+        return await printed_lines(structured, client)
 
 
 if __name__ == "__main__":

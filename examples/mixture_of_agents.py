@@ -20,7 +20,8 @@ agent the guide's ``OpenAIChatCompletionClient(model="gpt-4o-mini")`` instead.
 between ``runtime.start()`` and ``await runtime.stop_when_idle()``; its orchestrator uses
 ``asyncio.gather``, so it needs asyncio. :func:`run_structured` runs the same program inside
 ``async with runtime:`` on asyncio or Trio, with ``AnyioOrchestratorAgent``: the guide's
-orchestrator with an AnyIO task-group ``gather`` in place of ``asyncio.gather``. The agents
+orchestrator with an AnyIO task-group ``gather`` (from ``examples/_support.py``) in place of
+``asyncio.gather``. The agents
 are the guide's, except that the long aggregation prompt both agents write out is written
 once, as ``SYSTEM_PROMPT``, and ``typing.List`` is spelled ``list``.
 
@@ -37,15 +38,11 @@ the next starts. With a hosted model the workers overlap and finish in any order
 from __future__ import annotations
 
 import asyncio
-import importlib
-import os
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-import anyio
-from _support import printed_lines
-from anyio.abc import TaskStatus
+from _support import configured_openai_client, gather, given_or_created, printed_lines
 
 from cantata import (
     AgentId,
@@ -184,28 +181,6 @@ class OrchestratorAgent(RoutedAgent):
 
 
 # -- The orchestrator on AnyIO (asyncio and Trio) --------------------------------------------
-
-T = TypeVar("T")
-
-
-async def gather(*awaitables: Awaitable[T]) -> list[T]:
-    """Await *awaitables* concurrently; return their results in argument order.
-
-    The AnyIO stand-in for ``asyncio.gather``: each awaitable runs in a task of its own, and
-    runs up to its first suspension before the next one starts, as the tasks of
-    ``asyncio.gather`` do. (Started with ``start_soon`` alone, they would start in either order
-    on Trio, which runs the tasks that became runnable together in a random order.)
-    """
-    results: dict[int, T] = {}
-
-    async def run(index: int, awaitable: Awaitable[T], *, task_status: TaskStatus[None]) -> None:
-        task_status.started()
-        results[index] = await awaitable
-
-    async with anyio.create_task_group() as group:
-        for index, awaitable in enumerate(awaitables):
-            await group.start(run, index, awaitable)
-    return [results[index] for index in range(len(awaitables))]
 
 
 class AnyioOrchestratorAgent(RoutedAgent):
@@ -610,16 +585,9 @@ class ModelClients:
 def create_model_clients() -> ModelClients:
     """The OpenAI client for every agent if it is configured and available, else the scripted
     clients."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            model_client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini"
-            )
-            return ModelClients(shared=model_client)
+    model_client = configured_openai_client(model="gpt-4o-mini")
+    if model_client is not None:
+        return ModelClients(shared=model_client)
     return ModelClients.scripted(SCRIPTED_REPLIES)
 
 
@@ -691,11 +659,8 @@ async def run_structured(model_clients: ModelClients | None = None) -> list[str]
         model_clients: The agents' clients; by default :func:`create_model_clients`'s. The
             caller keeps ownership of clients it passes (they are not closed here).
     """
-    clients = create_model_clients() if model_clients is None else model_clients
-    printed = await printed_lines(structured, clients)
-    if model_clients is None:
-        await clients.close()
-    return printed
+    async with given_or_created(model_clients, create_model_clients) as clients:
+        return await printed_lines(structured, clients)
 
 
 if __name__ == "__main__":

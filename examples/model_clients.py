@@ -46,15 +46,13 @@ same program with the runtime as ``async with``, on asyncio or Trio (see
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from _support import printed_lines
+from _support import configured_openai_client, printed_lines
 from diskcache import Cache  # type: ignore[import-untyped]  # diskcache ships no type hints
 from pydantic import BaseModel
 
@@ -205,6 +203,16 @@ class SimpleAgent(RoutedAgent):
         return Message(content=response.content)
 
 
+async def register_simple_agent(
+    runtime: SingleThreadedAgentRuntime, model_client: ChatCompletionClient
+) -> None:
+    await SimpleAgent.register(
+        runtime,
+        "simple_agent",
+        lambda: SimpleAgent(model_client=model_client),
+    )
+
+
 async def ask_simple_agent(runtime: SingleThreadedAgentRuntime) -> None:
     # Send a message to the agent and get the response.
     message = Message("Hello, what are some fun things to do in Seattle?")
@@ -338,17 +346,10 @@ SCRIPTED_REPLIES: dict[Part, Sequence[str | CreateResult]] = {
 def create_model_client(part: Part) -> ChatCompletionClient:
     """Return the guide's OpenAI client for *part* if it is configured and available, else a
     scripted one."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            # The API key is read from OPENAI_API_KEY, so it never appears in the code.
-            client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                **OPENAI_ARGUMENTS[part]
-            )
-            return client
+    # The API key is read from OPENAI_API_KEY, so it never appears in the code.
+    client = configured_openai_client(**OPENAI_ARGUMENTS[part])
+    if client is not None:
+        return client
     replay = ReplayChatCompletionClient(SCRIPTED_REPLIES[part])
     replay.set_cached_bool_value(False)  # a model's own answers are not cached
     return replay
@@ -378,11 +379,7 @@ async def main() -> None:
 
     model_client = create_model_client("agent")
     runtime = SingleThreadedAgentRuntime()
-    await SimpleAgent.register(
-        runtime,
-        "simple_agent",
-        lambda: SimpleAgent(model_client=model_client),
-    )
+    await register_simple_agent(runtime, model_client)
     # Start the runtime processing messages.
     runtime.start()
     await ask_simple_agent(runtime)
@@ -399,11 +396,7 @@ async def structured(make_client: ClientFactory) -> None:
 
     model_client = make_client("agent")
     async with SingleThreadedAgentRuntime() as runtime:
-        await SimpleAgent.register(
-            runtime,
-            "simple_agent",
-            lambda: SimpleAgent(model_client=model_client),
-        )
+        await register_simple_agent(runtime, model_client)
         await ask_simple_agent(runtime)
     await model_client.close()
 

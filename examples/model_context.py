@@ -18,11 +18,9 @@ inside an ``async with`` block, on asyncio or Trio (see ``examples/README.md``).
 from __future__ import annotations
 
 import asyncio
-import importlib
-import os
 from dataclasses import dataclass
 
-from _support import printed_lines
+from _support import configured_openai_client, given_or_created, printed_lines
 
 from cantata import (
     AgentId,
@@ -131,21 +129,23 @@ SCRIPTED_REPLIES = [SEATTLE_ACTIVITIES, FIRST_THING_MENTIONED]
 
 def create_model_client() -> ChatCompletionClient:
     """Return the OpenAI client if it is configured and available, else the scripted one."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini",
-                # api_key="sk-...", # Optional if you have an OPENAI_API_KEY set in the environment.
-            )
-            return client
-    return ReplayChatCompletionClient(SCRIPTED_REPLIES)
+    return configured_openai_client(
+        model="gpt-4o-mini",
+        # api_key="sk-...", # Optional if you have an OPENAI_API_KEY set in the environment.
+    ) or ReplayChatCompletionClient(SCRIPTED_REPLIES)
 
 
 # -- The conversation ------------------------------------------------------------------------
+
+
+async def register_simple_agent(
+    runtime: SingleThreadedAgentRuntime, model_client: ChatCompletionClient
+) -> None:
+    await SimpleAgentWithContext.register(
+        runtime,
+        "simple_agent_context",
+        lambda: SimpleAgentWithContext(model_client=model_client),
+    )
 
 
 async def ask_questions(runtime: SingleThreadedAgentRuntime) -> None:
@@ -171,11 +171,7 @@ async def main() -> None:
     model_client = create_model_client()
 
     runtime = SingleThreadedAgentRuntime()
-    await SimpleAgentWithContext.register(
-        runtime,
-        "simple_agent_context",
-        lambda: SimpleAgentWithContext(model_client=model_client),
-    )
+    await register_simple_agent(runtime, model_client)
     # Start the runtime processing messages.
     runtime.start()
     await ask_questions(runtime)
@@ -190,11 +186,7 @@ async def main() -> None:
 
 async def structured(model_client: ChatCompletionClient) -> None:
     async with SingleThreadedAgentRuntime() as runtime:
-        await SimpleAgentWithContext.register(
-            runtime,
-            "simple_agent_context",
-            lambda: SimpleAgentWithContext(model_client=model_client),
-        )
+        await register_simple_agent(runtime, model_client)
         await ask_questions(runtime)
 
 
@@ -205,11 +197,8 @@ async def run_structured(model_client: ChatCompletionClient | None = None) -> li
         model_client: The client the agent uses; by default :func:`create_model_client`'s.
             The caller keeps ownership of a client it passes (it is not closed here).
     """
-    client = create_model_client() if model_client is None else model_client
-    printed = await printed_lines(structured, client)
-    if model_client is None:
-        await client.close()
-    return printed
+    async with given_or_created(model_client, create_model_client) as client:
+        return await printed_lines(structured, client)
 
 
 if __name__ == "__main__":

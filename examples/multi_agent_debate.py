@@ -33,14 +33,12 @@ Differences from the guide:
 from __future__ import annotations
 
 import asyncio
-import importlib
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Dict, List  # noqa: UP035 (the guide's spelling)
 
-from _support import printed_lines, start_form, structured_form
+from _support import configured_openai_client, printed_lines, start_form, structured_form
 
 from cantata import (
     DefaultTopicId,
@@ -372,16 +370,9 @@ def create_model_clients() -> dict[str, ChatCompletionClient]:
     One shared OpenAI client if it is configured and available, else a scripted client per
     solver replaying :data:`SCRIPTED_REPLIES`.
     """
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            model_client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini"
-            )
-            return {solver_type: model_client for solver_type in SOLVER_TYPES}
+    model_client = configured_openai_client(model="gpt-4o-mini")
+    if model_client is not None:
+        return {solver_type: model_client for solver_type in SOLVER_TYPES}
     return {
         solver_type: ReplayChatCompletionClient(SCRIPTED_REPLIES[solver_type])
         for solver_type in SOLVER_TYPES

@@ -28,16 +28,20 @@ runs it inside an ``async with`` block, on asyncio or Trio (see ``examples/READM
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
-import os
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Dict, List, Union  # noqa: UP035 (the guide's spelling)
 
-from _support import printed_lines, start_form, structured_form
+from _support import (
+    configured_openai_client,
+    given_or_created,
+    printed_lines,
+    start_form,
+    structured_form,
+)
 
 from cantata import (
     DefaultTopicId,
@@ -399,17 +403,9 @@ SCRIPTED_REPLIES = [FIRST_DRAFT, FIRST_REVIEW, REVISED_DRAFT, SECOND_REVIEW]
 
 def create_model_client() -> ChatCompletionClient:
     """Return the OpenAI client if it is configured and available, else the scripted one."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini"
-            )
-            return client
-    return ReplayChatCompletionClient(SCRIPTED_REPLIES)
+    return configured_openai_client(model="gpt-4o-mini") or ReplayChatCompletionClient(
+        SCRIPTED_REPLIES
+    )
 
 
 # -- Running the Design Pattern --------------------------------------------------------------
@@ -455,11 +451,8 @@ async def run_structured(model_client: ChatCompletionClient | None = None) -> li
         model_client: The client both agents use; by default :func:`create_model_client`'s.
             The caller keeps ownership of a client it passes (it is not closed here).
     """
-    client = create_model_client() if model_client is None else model_client
-    printed = await printed_lines(structured_form, lambda runtime: reflect(runtime, client))
-    if model_client is None:
-        await client.close()
-    return printed
+    async with given_or_created(model_client, create_model_client) as client:
+        return await printed_lines(structured_form, lambda runtime: reflect(runtime, client))
 
 
 if __name__ == "__main__":

@@ -24,12 +24,18 @@ OpenAI API), e.g. a local Ollama server::
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import sys
 from dataclasses import dataclass
 
-from _support import printed_lines, start_form, structured_form
+from _support import (
+    configured_openai_client,
+    given_or_created,
+    openai_requested,
+    printed_lines,
+    start_form,
+    structured_form,
+)
 
 from cantata import (
     MessageContext,
@@ -261,28 +267,23 @@ def create_model_client() -> ChatCompletionClient:
     ``OPENAI_API_KEY`` selects the OpenAI client; ``OPENAI_MODEL`` names the model
     (default ``gpt-4o-mini``, the guide's).
     """
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            print(
-                "OPENAI_BASE_URL / OPENAI_API_KEY is set but the OpenAI client is not "
-                "installed (pip install -e '.[openai]'); using the scripted model.",
-                file=sys.stderr,
-            )
-        else:
-            model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
-            try:
-                client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                    model=model,
-                    # api_key="YOUR_API_KEY"
-                )
-            except ValueError:  # not a known model: say what the demo needs of it
-                client = openai_models.OpenAIChatCompletionClient(
-                    model=model, model_info=DEMO_MODEL_INFO
-                )
-            print(f"Using model {model!r} at {client!r}", file=sys.stderr)
-            return client
+    model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
+    try:
+        client = configured_openai_client(
+            model=model,
+            # api_key="YOUR_API_KEY"
+        )
+    except ValueError:  # not a known model: say what the demo needs of it
+        client = configured_openai_client(model=model, model_info=DEMO_MODEL_INFO)
+    if client is not None:
+        print(f"Using model {model!r} at {client!r}", file=sys.stderr)
+        return client
+    if openai_requested():
+        print(
+            "OPENAI_BASE_URL / OPENAI_API_KEY is set but the OpenAI client is not "
+            "installed (pip install -e '.[openai]'); using the scripted model.",
+            file=sys.stderr,
+        )
     return ReplayChatCompletionClient(SCRIPTED_REPLIES)
 
 
@@ -332,11 +333,8 @@ async def run_structured(model_client: ChatCompletionClient | None = None) -> li
         model_client: The client the agents use; by default :func:`create_model_client`'s.
             The caller keeps ownership of a client it passes (it is not closed here).
     """
-    client = create_model_client() if model_client is None else model_client
-    printed = await printed_lines(structured_form, lambda runtime: workflow(runtime, client))
-    if model_client is None:
-        await client.close()
-    return printed
+    async with given_or_created(model_client, create_model_client) as client:
+        return await printed_lines(structured_form, lambda runtime: workflow(runtime, client))
 
 
 if __name__ == "__main__":

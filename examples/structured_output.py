@@ -26,11 +26,10 @@ runs the same code on asyncio or Trio.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
 
-from _support import printed_lines
+from _support import configured_openai_client, given_or_created, openai_models, printed_lines
 from pydantic import BaseModel
 
 from cantata.models import ChatCompletionClient, UserMessage
@@ -76,27 +75,20 @@ GUIDE_REPLY = json.dumps(
 def create_model_client() -> ChatCompletionClient:
     """Return the guide's Azure client (or the OpenAI client) if configured and available,
     else the scripted one."""
-    azure = bool(os.environ.get("AZURE_OPENAI_ENDPOINT"))
-    if azure or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            client: ChatCompletionClient
-            if azure:
-                # Create the client with type-checked environment variables
-                client = openai_models.AzureOpenAIChatCompletionClient(
-                    azure_deployment=get_env_variable("AZURE_OPENAI_DEPLOYMENT_NAME"),
-                    model=get_env_variable("AZURE_OPENAI_MODEL"),
-                    api_version=get_env_variable("AZURE_OPENAI_API_VERSION"),
-                    azure_endpoint=get_env_variable("AZURE_OPENAI_ENDPOINT"),
-                    api_key=get_env_variable("AZURE_OPENAI_API_KEY"),
-                )
-            else:
-                client = openai_models.OpenAIChatCompletionClient(model="gpt-4o-mini")
-            return client
-    return ReplayChatCompletionClient([GUIDE_REPLY])
+    models = openai_models() if os.environ.get("AZURE_OPENAI_ENDPOINT") else None
+    if models is not None:
+        # Create the client with type-checked environment variables
+        client: ChatCompletionClient = models.AzureOpenAIChatCompletionClient(
+            azure_deployment=get_env_variable("AZURE_OPENAI_DEPLOYMENT_NAME"),
+            model=get_env_variable("AZURE_OPENAI_MODEL"),
+            api_version=get_env_variable("AZURE_OPENAI_API_VERSION"),
+            azure_endpoint=get_env_variable("AZURE_OPENAI_ENDPOINT"),
+            api_key=get_env_variable("AZURE_OPENAI_API_KEY"),
+        )
+        return client
+    return configured_openai_client(model="gpt-4o-mini") or ReplayChatCompletionClient(
+        [GUIDE_REPLY]
+    )
 
 
 # -- The program -----------------------------------------------------------------------------
@@ -147,11 +139,8 @@ async def run_structured(model_client: ChatCompletionClient | None = None) -> li
         model_client: The client to ask; by default :func:`create_model_client`'s. The
             caller keeps ownership of a client it passes (it is not closed here).
     """
-    client = create_model_client() if model_client is None else model_client
-    printed = await printed_lines(structured_output, client)
-    if model_client is None:
-        await client.close()
-    return printed
+    async with given_or_created(model_client, create_model_client) as client:
+        return await printed_lines(structured_output, client)
 
 
 if __name__ == "__main__":

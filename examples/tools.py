@@ -14,23 +14,22 @@ instead. The tool's result is random, as in the guide, so it is not printed.
 
 :func:`main` (``python examples/tools.py``) runs the agent between ``runtime.start()`` and
 ``await runtime.stop()`` as the guide does, on asyncio; :func:`run_structured` runs it inside
-an ``async with`` block, on asyncio or Trio (see ``examples/README.md``).
+an ``async with`` block, on asyncio or Trio (see ``examples/README.md``). So that the agent
+runs on both, it awaits its tool calls with ``gather`` from ``examples/_support.py``, an AnyIO
+stand-in for the guide's ``asyncio.gather``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import os
 import pprint
 import random
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-import anyio
-from _support import printed_lines, structured_form
+from _support import configured_openai_client, gather, printed_lines, structured_form
 
 from cantata import (
     AgentId,
@@ -108,17 +107,7 @@ AGENT_REPLIES: list[str | CreateResult] = [
 def create_model_client(replies: Sequence[str | CreateResult]) -> ChatCompletionClient:
     """Return the OpenAI client if it is configured and available, else one replaying
     *replies*."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini"
-            )
-            return client
-    return ReplayChatCompletionClient(replies)
+    return configured_openai_client(model="gpt-4o-mini") or ReplayChatCompletionClient(replies)
 
 
 # -- Calling Tools with Model Clients --------------------------------------------------------
@@ -175,26 +164,6 @@ class Message:
     content: str
 
 
-T = TypeVar("T")
-
-
-async def gather(awaitables: Sequence[Awaitable[T]]) -> list[T]:
-    """Await *awaitables* concurrently; return their results in order.
-
-    The guide uses ``asyncio.gather``, which only runs on asyncio; this does the same in an
-    AnyIO task group, so the agent also runs on Trio.
-    """
-    results: dict[int, T] = {}
-
-    async def run(index: int, awaitable: Awaitable[T]) -> None:
-        results[index] = await awaitable
-
-    async with anyio.create_task_group() as group:
-        for index, awaitable in enumerate(awaitables):
-            group.start_soon(run, index, awaitable)
-    return [results[index] for index in range(len(awaitables))]
-
-
 class ToolUseAgent(RoutedAgent):
     def __init__(self, model_client: ChatCompletionClient, tool_schema: list[Tool]) -> None:
         super().__init__("An agent with tools")
@@ -231,7 +200,7 @@ class ToolUseAgent(RoutedAgent):
 
         # Execute the tool calls.
         results = await gather(
-            [
+            *[
                 self._execute_tool_call(call, ctx.cancellation_token)
                 for call in create_result.content
             ]

@@ -35,9 +35,7 @@ inside an ``async with`` block, on asyncio or Trio (see ``examples/README.md``).
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import os
 import sys
 import tempfile
 from collections import deque
@@ -47,7 +45,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from _support import printed_lines
+from _support import configured_openai_client, given_or_created, printed_lines
 from pydantic import BaseModel, Field
 
 from cantata import (
@@ -265,17 +263,7 @@ def create_model_client(
 ) -> ChatCompletionClient:
     """Return the OpenAI client if it is configured and available, else one replaying
     *replies*."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4o-mini"
-            )
-            return client
-    return ReplayChatCompletionClient(replies)
+    return configured_openai_client(model="gpt-4o-mini") or ReplayChatCompletionClient(replies)
 
 
 def create_approver(model_client: ChatCompletionClient) -> Approver:
@@ -391,16 +379,13 @@ async def run_structured(
         approve: Answers the approval prompts; by default :func:`create_approver`'s.
         executor: Runs the approved code; by default a new :class:`SubprocessPythonExecutor`.
     """
-    client = create_model_client() if model_client is None else model_client
-    printed = await printed_lines(
-        structured,
-        client,
-        create_approver(client) if approve is None else approve,
-        SubprocessPythonExecutor() if executor is None else executor,
-    )
-    if model_client is None:
-        await client.close()
-    return printed
+    async with given_or_created(model_client, create_model_client) as client:
+        return await printed_lines(
+            structured,
+            client,
+            create_approver(client) if approve is None else approve,
+            SubprocessPythonExecutor() if executor is None else executor,
+        )
 
 
 if __name__ == "__main__":

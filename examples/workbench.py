@@ -21,13 +21,11 @@ answers from their results, so the example runs offline. When ``OPENAI_BASE_URL`
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import os
 from dataclasses import dataclass
 from typing import Annotated
 
-from _support import printed_lines
+from _support import configured_openai_client, given_or_created, printed_lines
 
 from cantata import (
     AgentId,
@@ -205,17 +203,9 @@ SCRIPTED_REPLIES: list[str | CreateResult] = [
 
 def create_model_client() -> ChatCompletionClient:
     """Return the OpenAI client if it is configured and available, else the scripted one."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        try:
-            openai_models = importlib.import_module("cantata.models.openai")
-        except ImportError:
-            pass
-        else:
-            client: ChatCompletionClient = openai_models.OpenAIChatCompletionClient(
-                model="gpt-4.1-nano"
-            )
-            return client
-    return ReplayChatCompletionClient(SCRIPTED_REPLIES)
+    return configured_openai_client(model="gpt-4.1-nano") or ReplayChatCompletionClient(
+        SCRIPTED_REPLIES
+    )
 
 
 # -- The program -----------------------------------------------------------------------------
@@ -269,8 +259,8 @@ async def structured(model_client: ChatCompletionClient) -> None:
 
 async def run_structured(model_client: ChatCompletionClient | None = None) -> list[str]:
     """Run the program with ``async with``; return the lines it printed."""
-    client = create_model_client() if model_client is None else model_client
-    return await printed_lines(structured, client)
+    async with given_or_created(model_client, create_model_client) as client:
+        return await printed_lines(structured, client)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from types import ModuleType
 from typing import Any, Protocol, cast
 
+import anyio
+import anyio.lowlevel
 import pytest
 from _examples_harness import EXAMPLES_DIR, examples_importable, load, run_script
 from _openai_server import ChatServer, completion
@@ -300,6 +302,140 @@ async def test_message_and_communication_snippet_structured(
 ) -> None:
     await _form("structured_form")(_snippet(title))
     assert capsys.readouterr().out.splitlines() == MESSAGE_AND_COMMUNICATION_SNIPPETS[title]
+
+
+# -- The shared plumbing: examples/_support.py -------------------------------------------------
+
+
+def test_configured_openai_client_is_none_without_openai_settings() -> None:
+    assert support().configured_openai_client(model="gpt-4o-mini") is None
+
+
+def test_openai_settings_must_not_be_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    monkeypatch.setenv("OPENAI_BASE_URL", "")
+    assert support().openai_requested() is False
+    assert support().configured_openai_client(model="gpt-4o-mini") is None
+
+
+def test_configured_openai_client_is_none_without_the_openai_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setitem(sys.modules, "cantata.models.openai", None)  # import fails
+    assert support().openai_requested() is True
+    assert support().openai_models() is None
+    assert support().configured_openai_client(model="gpt-4o-mini") is None
+
+
+@pytest.mark.parametrize("setting", ["OPENAI_API_KEY", "OPENAI_BASE_URL"])
+def test_configured_openai_client_passes_the_guides_arguments(
+    setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[dict[str, Any]] = []
+
+    class FakeOpenAIClient:
+        def __init__(self, **kwargs: Any) -> None:
+            made.append(kwargs)
+
+    fake = ModuleType("cantata.models.openai")
+    fake.OpenAIChatCompletionClient = FakeOpenAIClient  # type: ignore[attr-defined]  # a stub module
+    monkeypatch.setenv(setting, "http://127.0.0.1:9/v1")
+    monkeypatch.setitem(sys.modules, "cantata.models.openai", fake)
+    client = support().configured_openai_client(model="gpt-4o", temperature=0.3)
+    assert isinstance(client, FakeOpenAIClient)
+    assert made == [{"model": "gpt-4o", "temperature": 0.3}]
+
+
+@pytest.mark.anyio
+async def test_configured_openai_client_is_the_real_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cantata.models.openai import OpenAIChatCompletionClient
+
+    monkeypatch.setenv("OPENAI_API_KEY", "not-a-key")
+    client = support().configured_openai_client(model="gpt-4o-mini")
+    assert isinstance(client, OpenAIChatCompletionClient)
+    await client.close()
+
+
+class _Recording(ReplayChatCompletionClient):
+    def __init__(self) -> None:
+        super().__init__(["hello"])
+        self.closed = 0
+
+    async def close(self) -> None:
+        self.closed += 1
+        await super().close()
+
+
+@pytest.mark.anyio
+async def test_given_or_created_leaves_a_given_client_open() -> None:
+    given = _Recording()
+    created: list[_Recording] = []
+
+    def create() -> _Recording:
+        created.append(_Recording())
+        return created[-1]
+
+    async with support().given_or_created(given, create) as client:
+        assert client is given
+    assert given.closed == 0
+    assert created == []
+
+
+@pytest.mark.anyio
+async def test_given_or_created_closes_what_it_created() -> None:
+    created: list[_Recording] = []
+
+    def create() -> _Recording:
+        created.append(_Recording())
+        return created[-1]
+
+    async with support().given_or_created(None, create) as client:
+        assert created == [client]
+        assert client.closed == 0
+    assert client.closed == 1
+
+    with pytest.raises(ValueError, match="boom"):
+        async with support().given_or_created(None, create):
+            raise ValueError("boom")
+    assert [made.closed for made in created] == [1, 1]
+
+
+@pytest.mark.anyio
+async def test_gather_keeps_argument_and_start_order() -> None:
+    """The tasks start in argument order (Trio alone would start them in a random order) and
+    the results come back in argument order, whichever finishes first."""
+    started: list[int] = []
+
+    async def work(index: int, seconds: float) -> int:
+        started.append(index)
+        await anyio.sleep(seconds)
+        return index
+
+    for _ in range(5):
+        started.clear()
+        results = await support().gather(work(0, 0.03), work(1, 0.02), work(2, 0.0))
+        assert results == [0, 1, 2]
+        assert started == [0, 1, 2]
+    assert await support().gather() == []
+
+
+@pytest.mark.anyio
+async def test_gather_cancels_the_others_when_one_fails() -> None:
+    finished: list[str] = []
+
+    async def slow() -> str:
+        await anyio.sleep(5)
+        finished.append("slow")
+        return "slow"
+
+    async def failing() -> str:
+        await anyio.lowlevel.checkpoint()
+        raise ValueError("boom")
+
+    with pytest.RaisesGroup(ValueError):
+        await support().gather(slow(), failing())
+    assert finished == []
 
 
 # -- Sequential Workflow: the model's replies flow from agent to agent -------------------------

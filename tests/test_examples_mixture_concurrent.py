@@ -209,22 +209,6 @@ async def test_mixture_workers_are_created_per_layer_and_position() -> None:
     ]
 
 
-@pytest.mark.anyio
-async def test_mixture_anyio_gather_keeps_argument_and_start_order() -> None:
-    started: list[int] = []
-
-    async def work(index: int, seconds: float) -> int:
-        started.append(index)
-        await anyio.sleep(seconds)
-        return index
-
-    for _ in range(5):
-        started.clear()
-        results = await mixture().gather(work(0, 0.03), work(1, 0.02), work(2, 0.0))
-        assert results == [0, 1, 2]
-        assert started == [0, 1, 2]
-
-
 def test_mixture_scripted_clients_without_openai_settings() -> None:
     clients = mixture().create_model_clients()
     assert clients.shared is None

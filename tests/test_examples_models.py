@@ -137,11 +137,7 @@ async def test_model_context_agent_sends_only_the_last_five_messages() -> None:
     client = ReplayChatCompletionClient([f"answer {n}" for n in range(4)])
 
     async with SingleThreadedAgentRuntime() as runtime:
-        await module.SimpleAgentWithContext.register(
-            runtime,
-            "simple_agent_context",
-            lambda: module.SimpleAgentWithContext(model_client=client),
-        )
+        await module.register_simple_agent(runtime, client)
         for n in range(4):
             reply = await runtime.send_message(
                 module.Message(f"question {n}"), AgentId("simple_agent_context", "default")
