@@ -28,6 +28,7 @@ from cantata import (
 )
 from cantata._runtime._runtime_dispatcher import RuntimeDispatcher
 from cantata._runtime._telemetry import runtime_tracer
+from cantata.exceptions import RuntimeStoppedError
 
 pytestmark = pytest.mark.anyio
 
@@ -201,3 +202,79 @@ def test_the_global_provider_is_used_when_configured(
     assert runtime_tracer(None) is None  # the API's default provider: no spans
     monkeypatch.setattr(trace, "get_tracer_provider", lambda: tracer_provider)
     assert runtime_tracer(None) is not None
+
+
+@pytest.mark.parametrize(
+    "variable", ["CANTATA_DISABLE_RUNTIME_TRACING", "AUTOGEN_DISABLE_RUNTIME_TRACING"]
+)
+async def test_tracing_can_be_turned_off(
+    provider: tuple[TracerProvider, InMemorySpanExporter],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    tracer_provider, exporter = provider
+    assert type((await _runtime(trace.NoOpTracerProvider()))._dispatch) is RuntimeDispatcher
+    monkeypatch.setenv(variable, "true")
+    runtime = await _runtime(tracer_provider)
+    assert type(runtime._dispatch) is RuntimeDispatcher
+    async with runtime:
+        await runtime.send_message(Ask("hi"), AgentId("relay", "default"))
+    assert exporter.get_finished_spans() == ()
+
+
+async def test_a_runtime_made_under_a_global_provider_traces(
+    provider: tuple[TracerProvider, InMemorySpanExporter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracer_provider, exporter = provider
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: tracer_provider)
+    runtime = await _runtime(None)
+    async with runtime:
+        await runtime.send_message(Ask("hi"), AgentId("leaf", "default"))
+    names = sorted(span.name for span in exporter.get_finished_spans())
+    assert names == ["create leaf/default", "process leaf/default"]
+
+
+@default_subscription
+class Sleeper(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("sleeps")
+
+    @message_handler
+    async def on_ask(self, message: Ask, ctx: MessageContext) -> str:
+        await anyio.sleep(30)
+        return "woke"
+
+
+async def test_cancelled_and_stopped_messages_end_their_spans(
+    provider: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    tracer_provider, exporter = provider
+    runtime = SingleThreadedAgentRuntime(tracer_provider=tracer_provider)
+    await Sleeper.register(runtime, "sleeper", Sleeper)
+    stopped: list[BaseException] = []
+
+    async def queued_rpc() -> None:
+        try:
+            await runtime.send_message(Ask("c"), AgentId("sleeper", "default"))
+        except RuntimeStoppedError as exc:
+            stopped.append(exc)
+
+    async with runtime:
+        with anyio.move_on_after(0.05):  # the caller gives up: its inline handler is cancelled
+            await runtime.send_message(Ask("a"), AgentId("sleeper", "one"))
+        await runtime.publish_message(Ask("b"), DefaultTopicId())  # a worker runs this one
+        async with anyio.create_task_group() as tg:
+            await anyio.sleep(0.05)
+            tg.start_soon(queued_rpc)  # queued behind the publish
+            await anyio.sleep(0.05)
+            with anyio.fail_after(5):
+                await runtime.stop(cancel_in_flight=True)
+    assert len(stopped) == 1
+    spans = _by_name(exporter.get_finished_spans())
+    for name in ("create sleeper/one", "process sleeper/one", "process sleeper/default"):
+        (span,) = spans[name]
+        assert span.status.status_code is trace.StatusCode.ERROR, name
+    (create_queued,) = spans["create sleeper/default"]
+    assert dict(create_queued.attributes or {})["error.type"] == "RuntimeStoppedError"
+    (publish,) = spans["publish default/default"]
+    assert publish.status.status_code is trace.StatusCode.UNSET  # publishing itself succeeded

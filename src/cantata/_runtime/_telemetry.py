@@ -1,8 +1,10 @@
 """OpenTelemetry spans of the runtime: ``create``, ``publish`` and ``process``.
 
 Made only when the runtime has a tracer provider (see
-:class:`~cantata.SingleThreadedAgentRuntime`); without one the runtime never touches
-OpenTelemetry and the dispatch path pays one attribute check per send or publish.
+:class:`~cantata.SingleThreadedAgentRuntime`); without one, with the API's
+``NoOpTracerProvider``, or with ``CANTATA_DISABLE_RUNTIME_TRACING`` (or autogen's
+``AUTOGEN_DISABLE_RUNTIME_TRACING``) set to ``true``, the runtime never touches OpenTelemetry
+and the dispatch path pays one attribute check per send or publish.
 
 Spans follow the OpenTelemetry messaging conventions:
 
@@ -21,6 +23,7 @@ sender, when known, is ``cantata.sender``. A handler error (or a cancelled messa
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,21 +85,30 @@ class RuntimeTracer:
                 raise
 
 
+DISABLE_ENV = ("CANTATA_DISABLE_RUNTIME_TRACING", "AUTOGEN_DISABLE_RUNTIME_TRACING")
+"""Environment variables that turn the runtime's spans off when set to ``true`` or ``1``."""
+
+
 def runtime_tracer(provider: Any) -> RuntimeTracer | None:
     """The tracer for *provider*; for ``None``, the global provider if one is configured.
 
-    Returns ``None`` (no spans) when no provider is given and OpenTelemetry is not loaded
-    or its global provider is the API's default no-op or proxy provider.
+    Returns ``None`` (no spans, the untraced dispatcher) when tracing is turned off by one of
+    :data:`DISABLE_ENV`, when *provider* is the API's ``NoOpTracerProvider``, or when no
+    provider is given and OpenTelemetry is not loaded or its global provider is the API's
+    default no-op or proxy provider.
 
     Raises:
         ImportError: A provider is given but ``opentelemetry-api`` is not installed.
     """
-    if provider is not None:
-        return RuntimeTracer(provider)
-    trace = sys.modules.get("opentelemetry.trace")
-    if trace is None:
+    if any(os.environ.get(name, "").strip().lower() in ("1", "true") for name in DISABLE_ENV):
         return None
-    provider = trace.get_tracer_provider()
-    if isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
+    trace = sys.modules.get("opentelemetry.trace")
+    if provider is None:
+        if trace is None:
+            return None
+        provider = trace.get_tracer_provider()
+        if isinstance(provider, trace.ProxyTracerProvider):
+            return None
+    if trace is not None and isinstance(provider, trace.NoOpTracerProvider):
         return None
     return RuntimeTracer(provider)
