@@ -282,3 +282,254 @@ async def test_openai_base_url_from_the_environment_needs_no_key(
     server.script(completion("local"))
     assert (await client.create(PROMPT)).content == "local"
     await client.close()
+
+
+# -- review follow-ups: schemas, presets vs OPENAI_BASE_URL, structured output ------------------
+
+
+def test_strict_schema_keeps_a_property_called_default() -> None:
+    from cantata.models.openai._messages import strict_schema
+
+    class Setting(BaseModel):
+        name: str = "x"
+        default: str
+
+    schema = strict_schema(Setting.model_json_schema())
+    assert set(schema["properties"]) == {"name", "default"}
+    assert schema["required"] == ["name", "default"]
+    assert "default" not in schema["properties"]["name"]  # a default value is dropped
+
+
+def test_a_preset_wins_over_openai_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("GEMINI_API_KEY", "gemini-key-123456")
+    client = OpenAIChatCompletionClient(model="gemini-2.0-flash")
+    assert "generativelanguage.googleapis.com" in str(client._client.base_url)
+    assert client._client.api_key == "gemini-key-123456"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_structured_output_that_does_not_fit_raises_after_counting_usage(
+    server: ChatServer, streamed: bool
+) -> None:
+    client = OpenAIChatCompletionClient(model="gpt-4o", api_key=KEY, base_url=server.base_url)
+    refusal = completion(None)
+    assert refusal.body is not None
+    refusal.body["choices"][0]["message"]["refusal"] = "I can't help with that."
+    if streamed:
+        server.script(stream(['{"value": "four"}']), stream([]))
+    else:
+        server.script(completion('{"value": "four"}'), refusal)
+
+    async def call() -> CreateResult:
+        if not streamed:
+            return await client.create(PROMPT, json_output=Answer)
+        items = [item async for item in client.create_stream(PROMPT, json_output=Answer)]
+        final = items[-1]
+        assert isinstance(final, CreateResult)
+        return final
+
+    with pytest.raises(ValueError, match="value"):  # pydantic's ValidationError
+        await call()
+    assert client.total_usage().prompt_tokens == 10
+    with pytest.raises(ValueError, match=r"returned no Answer|refused to give a Answer: I can.t"):
+        await call()
+    assert client.total_usage().prompt_tokens == 20
+    await client.close()
+
+
+@pytest.mark.anyio
+async def test_a_refusal_is_the_content_without_structured_output(server: ChatServer) -> None:
+    client = OpenAIChatCompletionClient(model="gpt-4o", api_key=KEY, base_url=server.base_url)
+    reply = completion(None)
+    assert reply.body is not None
+    reply.body["choices"][0]["message"]["refusal"] = "I can't help with that."
+    server.script(reply)
+    assert (await client.create(PROMPT)).content == "I can't help with that."
+    await client.close()
+
+
+# -- review follow-ups: reasoning ------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_think_tags_are_left_alone_outside_the_r1_family(server: ChatServer) -> None:
+    client = OpenAIChatCompletionClient(model="gpt-4o", api_key=KEY, base_url=server.base_url)
+    server.script(completion("<think>literal markup</think> rest"))
+    result = await client.create(PROMPT)
+    assert (result.thought, result.content) == (None, "<think>literal markup</think> rest")
+    await client.close()
+
+
+@pytest.mark.anyio
+async def test_reasoning_content_is_the_thought(server: ChatServer) -> None:
+    client = OpenAIChatCompletionClient(
+        model="deepseek-reasoner", base_url=server.base_url, model_info=R1_INFO
+    )
+    whole = completion("It is 4.")
+    assert whole.body is not None
+    whole.body["choices"][0]["message"]["reasoning_content"] = "2 + 2 = 4"
+    streamed = stream(["It is", " 4."])
+    assert streamed.chunks is not None
+    streamed.chunks[1:1] = [
+        {**streamed.chunks[0], "choices": [{"index": 0, "delta": {"reasoning_content": part}}]}
+        for part in ("2 + 2", " = 4")
+    ]
+    server.script(whole, streamed)
+    result = await client.create(PROMPT)
+    assert (result.thought, result.content) == ("2 + 2 = 4", "It is 4.")
+    items = [item async for item in client.create_stream(PROMPT)]
+    assert items[:-1] == ["<think>2 + 2", " = 4", "</think>It is", " 4."]
+    final = items[-1]
+    assert isinstance(final, CreateResult)
+    assert (final.thought, final.content) == ("2 + 2 = 4", "It is 4.")
+    await client.close()
+
+
+@pytest.mark.anyio
+async def test_tool_calls_keep_the_think_block_as_thought(server: ChatServer) -> None:
+    client = OpenAIChatCompletionClient(
+        model="deepseek-r1:8b", base_url=server.base_url, model_info=R1_INFO
+    )
+    reply = completion("<think>need the weather</think>Let me check.")
+    assert reply.body is not None
+    message = reply.body["choices"][0]["message"]
+    message["tool_calls"] = [
+        {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+    ]
+    reply.body["choices"][0]["finish_reason"] = "tool_calls"
+    server.script(reply)
+    result = await client.create(PROMPT)
+    assert result.finish_reason == "function_calls"
+    assert result.thought == "need the weather\nLet me check."
+    await client.close()
+
+
+# -- review follow-ups: model info and message conversion -------------------------------------
+
+
+def test_gpt_4_model_info() -> None:
+    from cantata.models.openai import _model_info
+
+    assert OpenAIChatCompletionClient(model="gpt-4-0613", api_key=KEY).model_info["vision"] is False
+    assert _model_info.get_token_limit("gpt-4-0613") == 8_192
+    assert _model_info.get_token_limit("gpt-4-32k") == 32_768
+    assert _model_info.get_token_limit("gpt-4-turbo-2024-04-09") == 128_000
+
+
+@pytest.mark.anyio
+async def test_gemini_gets_one_system_message(
+    server: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cantata.models import AssistantMessage, SystemMessage
+
+    client = OpenAIChatCompletionClient(
+        model="gemini-2.0-flash", api_key=KEY, base_url=server.base_url
+    )
+    server.script(completion("ok"))
+    await client.create([SystemMessage(content="a"), SystemMessage(content="b"), *PROMPT])
+    assert [m["role"] for m in server.bodies[0]["messages"]] == ["system", "user"]
+    assert server.bodies[0]["messages"][0]["content"] == "a\nb"
+    with pytest.raises(ValueError, match="not consecutive"):
+        await client.create(
+            [
+                SystemMessage(content="a"),
+                *PROMPT,
+                AssistantMessage(content="x", source="a"),
+                SystemMessage(content="b"),
+            ]
+        )
+    await client.close()
+
+
+@pytest.mark.anyio
+async def test_claude_gets_no_trailing_white_space(server: ChatServer) -> None:
+    from cantata.models import AssistantMessage
+
+    client = OpenAIChatCompletionClient(
+        model="claude-3-5-sonnet-20241022", api_key=KEY, base_url=server.base_url
+    )
+    server.script(completion("ok"))
+    await client.create([*PROMPT, AssistantMessage(content="Sure, \n", source="claude")])
+    assert server.bodies[0]["messages"][-1]["content"] == "Sure,"
+    await client.close()
+
+
+# -- review follow-ups: Azure config -----------------------------------------------------------
+
+
+def test_azure_from_the_environment_dumps_without_leaking_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://example.openai.azure.com")
+    monkeypatch.setenv("OPENAI_API_VERSION", "2024-06-01")
+    client = AzureOpenAIChatCompletionClient(model="gpt-4o", api_key=KEY)
+    dumped = client.dump_component()
+    assert dumped.config["azure_endpoint"] == "https://example.openai.azure.com"
+    assert dumped.config["api_version"] == "2024-06-01"
+    assert KEY not in dumped.model_dump_json()
+    monkeypatch.delenv("AZURE_OPENAI_ENDPOINT")
+    with pytest.raises(ValueError) as caught:  # no endpoint anywhere: the error hides the key
+        client.dump_component()
+    assert KEY not in str(caught.value)
+
+
+def test_azure_token_providers_and_configs(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = AzureOpenAIChatCompletionClient(
+        model="gpt-4o",
+        azure_endpoint="https://example.openai.azure.com",
+        api_version="2024-06-01",
+        azure_ad_token_provider=lambda: "token",
+    )
+    with pytest.warns(UserWarning, match="azure_ad_token_provider"):
+        dumped = client.dump_component()
+    assert "azure_ad_token_provider" not in dumped.config
+    config = {
+        **dumped.config,
+        "azure_ad_token_provider": {"provider": "autogen_ext.auth.azure.AzureTokenProvider"},
+    }
+    with pytest.raises(ValueError, match="azure_ad_token_provider"):
+        ChatCompletionClient.load_component(
+            {
+                "provider": "autogen_ext.models.openai.AzureOpenAIChatCompletionClient",
+                "config": config,
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        "AzureOpenAIChatCompletionClient",
+        "autogen_ext.models.openai.AzureOpenAIChatCompletionClient",
+    ],
+)
+def test_azure_aliases(provider: str) -> None:
+    client = ChatCompletionClient.load_component(
+        {
+            "provider": provider,
+            "config": {
+                "model": "gpt-4o",
+                "azure_endpoint": "https://example.openai.azure.com",
+                "api_version": "2024-06-01",
+                "api_key": KEY,
+            },
+        }
+    )
+    assert isinstance(client, AzureOpenAIChatCompletionClient)
+    copy = pickle.loads(pickle.dumps(client))
+    assert isinstance(copy, AzureOpenAIChatCompletionClient)
+    assert copy.dump_component().config == client.dump_component().config
+
+
+@pytest.mark.anyio
+async def test_include_usage_false(server: ChatServer) -> None:
+    client = OpenAIChatCompletionClient(model="gpt-4o", api_key=KEY, base_url=server.base_url)
+    server.script(stream(["hi"], usage=None))
+    items = [item async for item in client.create_stream(PROMPT, include_usage=False)]
+    assert server.bodies[0]["stream_options"] == {"include_usage": False}
+    final = items[-1]
+    assert isinstance(final, CreateResult)
+    assert final.usage.prompt_tokens == 0
+    await client.close()

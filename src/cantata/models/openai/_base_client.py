@@ -30,7 +30,7 @@ from cantata.models import (
 
 from . import _model_info
 from ._messages import MessageConverter, structured_response_format, tool_param, tool_schema
-from ._results import StreamAccumulator, result_from_completion
+from ._results import StreamAccumulator, check_structured, result_from_completion
 from ._tokens import count_text_tokens
 
 __all__ = ["BaseOpenAIChatCompletionClient"]
@@ -59,9 +59,13 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         add_name_prefixes: Prefix user text with ``"<source> said:\\n"``.
         include_name_in_message: Send the message ``source`` as the ``name`` field.
 
-    Results: a reply that starts with a ``<think>...</think>`` block (reasoning models on
-    OpenAI-compatible servers) has that block in ``CreateResult.thought`` and the rest in
-    ``content``.
+    Results: a reasoning model's ``reasoning_content`` (DeepSeek, vLLM's reasoning parser)
+    is the result's ``thought``; so is the leading ``<think>...</think>`` block of an
+    R1-family model's reply (``model_info["family"] == "r1"``). With structured output
+    (``json_output`` or ``response_format`` set to a pydantic class) the reply's text is
+    checked against the class after the usage is counted: ``ValueError`` if there is none
+    (a refusal), ``pydantic.ValidationError`` if it does not fit; the text is returned as
+    the server sent it.
 
     Cancellation: cancelling the ``cancellation_token`` of a call (from the event
     loop's thread) stops the request and raises
@@ -192,7 +196,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             return response
 
         response = await _run_cancellable(call, cancellation_token)
-        result = result_from_completion(response, output_type)
+        result = result_from_completion(response, self._model_info["family"])
         self._add_usage(result.usage)
         if _event_logger.isEnabledFor(logging.INFO):
             _event_logger.info(
@@ -203,6 +207,8 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
                     completion_tokens=result.usage.completion_tokens,
                 )
             )
+        refusal = response.choices[0].message.refusal if response.choices else None
+        check_structured(result, output_type, refusal)
         return result
 
     async def create_stream(
@@ -260,7 +266,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         finally:
             with anyio.CancelScope(shield=True):
                 await stream.close()
-        result = accumulator.result(output_type)
+        result = accumulator.result(self._model_info["family"])
         self._add_usage(result.usage)
         if log_events:
             _event_logger.info(
@@ -270,6 +276,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
                     completion_tokens=result.usage.completion_tokens,
                 )
             )
+        check_structured(result, output_type)
         yield result
 
     # -- usage, tokens, close ----------------------------------------------------

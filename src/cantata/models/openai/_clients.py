@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, ClassVar, Self
 
 from openai import AsyncAzureOpenAI, AsyncOpenAI
@@ -28,8 +29,23 @@ from ._presets import apply_preset
 __all__ = ["AzureOpenAIChatCompletionClient", "OpenAIChatCompletionClient"]
 
 
+class _PickledAsKeywords:
+    """Pickling for a client made from keyword arguments: the pickle holds the arguments
+    (API keys included, as given) and unpickling creates the SDK client again."""
+
+    _raw_config: dict[str, Any]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": dict(self._raw_config)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state["config"])  # type: ignore[misc]  # re-running __init__ on unpickle is intended
+
+
 class OpenAIChatCompletionClient(
-    BaseOpenAIChatCompletionClient, Component[OpenAIClientConfigurationConfigModel]
+    _PickledAsKeywords,
+    BaseOpenAIChatCompletionClient,
+    Component[OpenAIClientConfigurationConfigModel],
 ):
     """A client of the OpenAI chat-completions API, or of any compatible server
     (Ollama, vLLM, LiteLLM, ...) through ``base_url``.
@@ -47,7 +63,8 @@ class OpenAIChatCompletionClient(
     ``GEMINI_API_KEY``, ``ANTHROPIC_API_KEY`` or ``LLAMA_API_KEY``.
 
     The client is a component (``dump_component()`` writes the API key masked) and can be
-    pickled (the SDK client is created again when unpickled).
+    pickled (the pickle holds the arguments, API key included, and the SDK client is created
+    again when unpickled).
 
     Example::
 
@@ -68,13 +85,14 @@ class OpenAIChatCompletionClient(
     def __init__(self, **kwargs: Unpack[OpenAIClientConfiguration]) -> None:
         split = split_config(kwargs, OPENAI_CLIENT_KEYS)
         client_args = split["client_args"]
-        if client_args.get("base_url") is None and os.environ.get("OPENAI_BASE_URL"):
-            client_args["base_url"] = os.environ["OPENAI_BASE_URL"]
         preset = apply_preset(kwargs["model"], client_args)
         if preset is not None and client_args.get("api_key") is None:
             raise ValueError(
                 f"api_key is required for {kwargs['model']!r} (or set {preset.api_key_env})"
             )
+        if client_args.get("base_url") is None and os.environ.get("OPENAI_BASE_URL"):
+            client_args["base_url"] = os.environ["OPENAI_BASE_URL"]
+
         if client_args.get("api_key") is None and not os.environ.get("OPENAI_API_KEY"):
             if client_args.get("base_url") is None:
                 raise ValueError("api_key is required (or set OPENAI_API_KEY)")
@@ -101,15 +119,11 @@ class OpenAIChatCompletionClient(
         """A client from *config* (a masked API key counts as none given)."""
         return cls(**kwargs_from_config(config))
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": dict(self._raw_config)}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state["config"])  # type: ignore[misc]  # re-running __init__ on unpickle is intended
-
 
 class AzureOpenAIChatCompletionClient(
-    BaseOpenAIChatCompletionClient, Component[AzureOpenAIClientConfigurationConfigModel]
+    _PickledAsKeywords,
+    BaseOpenAIChatCompletionClient,
+    Component[AzureOpenAIClientConfigurationConfigModel],
 ):
     """A client of an Azure OpenAI deployment.
 
@@ -146,19 +160,30 @@ class AzureOpenAIChatCompletionClient(
         )
 
     def _to_config(self) -> AzureOpenAIClientConfigurationConfigModel:
-        """The client's configuration; API key and token kept as secrets (masked in JSON)."""
+        """The client's configuration; API key and token kept as secrets (masked in JSON).
+
+        The endpoint and API version come from ``AZURE_OPENAI_ENDPOINT`` and
+        ``OPENAI_API_VERSION`` when the client took them from there. A callable
+        ``azure_ad_token_provider`` cannot be written out: it is left out, with a warning.
+        """
+        raw = dict(self._raw_config)
+        for key, variable in (
+            ("azure_endpoint", "AZURE_OPENAI_ENDPOINT"),
+            ("api_version", "OPENAI_API_VERSION"),
+        ):
+            if raw.get(key) is None and os.environ.get(variable):
+                raw[key] = os.environ[variable]
+        if raw.pop("azure_ad_token_provider", None) is not None:
+            warnings.warn(
+                "azure_ad_token_provider is a callable and is left out of the config; give "
+                "the loaded client a token provider or key again",
+                UserWarning,
+                stacklevel=3,
+            )
         fields = AzureOpenAIClientConfigurationConfigModel.model_fields
-        return AzureOpenAIClientConfigurationConfigModel.model_validate(
-            config_values(self._raw_config, fields)
-        )
+        return AzureOpenAIClientConfigurationConfigModel.model_validate(config_values(raw, fields))
 
     @classmethod
     def _from_config(cls, config: AzureOpenAIClientConfigurationConfigModel) -> Self:
         """A client from *config* (masked secrets count as none given)."""
         return cls(**kwargs_from_config(config))
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": dict(self._raw_config)}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state["config"])  # type: ignore[misc]  # re-running __init__ on unpickle is intended

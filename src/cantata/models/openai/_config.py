@@ -12,8 +12,10 @@ from cantata.models import ModelFamily, ModelInfo
 from ._messages import structured_response_format
 
 __all__ = [
+    "AZURE_CLIENT_KEYS",
     "AZURE_OPENAI_USER_AGENT",
     "CREATE_ARG_KEYS",
+    "OPENAI_CLIENT_KEYS",
     "AzureOpenAIClientConfiguration",
     "AzureOpenAIClientConfigurationConfigModel",
     "BaseOpenAIClientConfigurationConfigModel",
@@ -22,6 +24,8 @@ __all__ = [
     "OpenAIClientConfiguration",
     "OpenAIClientConfigurationConfigModel",
     "SplitConfig",
+    "config_values",
+    "kwargs_from_config",
     "split_config",
 ]
 
@@ -178,13 +182,26 @@ class AzureOpenAIClientConfigurationConfigModel(BaseOpenAIClientConfigurationCon
     azure_deployment: str | None = None
     api_version: str
     azure_ad_token: SecretStr | None = None
+    azure_ad_token_provider: dict[str, Any] | None = None
+    """Accepted so that autogen's configs validate; loading one with a token provider
+    component raises ``ValueError`` (pass ``azure_ad_token_provider=`` in code instead)."""
 
 
 _MASK = "**********"
+_SECRETS = frozenset({"api_key", "azure_ad_token"})
 
 
 def kwargs_from_config(config: BaseOpenAIClientConfigurationConfigModel) -> dict[str, Any]:
-    """The constructor keywords of a loaded config: secrets revealed, masked ones dropped."""
+    """The constructor keywords of a loaded config: secrets revealed, masked ones dropped.
+
+    Raises:
+        ValueError: The config names an Azure AD token provider component.
+    """
+    if getattr(config, "azure_ad_token_provider", None) is not None:
+        raise ValueError(
+            "Loading an azure_ad_token_provider from a config is not supported; create the "
+            "client in code with azure_ad_token_provider=... (or give api_key / azure_ad_token)"
+        )
     kwargs: dict[str, Any] = {}
     for name in type(config).model_fields:
         value = getattr(config, name)
@@ -201,6 +218,8 @@ def kwargs_from_config(config: BaseOpenAIClientConfigurationConfigModel) -> dict
 def config_values(raw: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
     """The constructor keywords in *raw* that the config model has, ready to validate."""
     values = {key: value for key, value in raw.items() if key in fields and value is not None}
+    for key in _SECRETS.intersection(values):
+        values[key] = SecretStr(values[key])  # never in clear, not even in a ValidationError
     response_format = values.get("response_format")
     if isinstance(response_format, type):
         # A pydantic class cannot be written out; its strict schema can.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -13,6 +13,7 @@ from cantata.models import (
     AssistantMessage,
     FunctionExecutionResultMessage,
     LLMMessage,
+    ModelFamily,
     ModelInfo,
     SystemMessage,
     UserMessage,
@@ -42,10 +43,17 @@ class MessageConverter:
     def convert(self, messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
         """The request's ``messages``.
 
+        For a model whose ``model_info["multiple_system_messages"]`` is ``False`` (Gemini),
+        consecutive system messages are merged into one. For Claude models, trailing white
+        space is removed from a final assistant message (Anthropic refuses it).
+
         Raises:
-            ValueError: An image for a model without vision.
+            ValueError: An image for a model without vision; system messages that are not
+                consecutive for a model that takes only one.
             TypeError: Not an LLM message.
         """
+        if self.model_info.get("multiple_system_messages", True) is False:
+            messages = _merge_system_messages(messages)
         converted: list[dict[str, Any]] = []
         for message in messages:
             if isinstance(message, SystemMessage):
@@ -61,6 +69,13 @@ class MessageConverter:
                 )
             else:
                 raise TypeError(f"Unknown message type {type(message).__name__}")
+        if (
+            converted
+            and converted[-1]["role"] == "assistant"
+            and isinstance(converted[-1].get("content"), str)
+            and ModelFamily.is_claude(self.model_info["family"])
+        ):
+            converted[-1]["content"] = converted[-1]["content"].rstrip()
         return converted
 
     def _user(self, message: UserMessage) -> dict[str, Any]:
@@ -102,6 +117,21 @@ class MessageConverter:
         return param
 
 
+def _merge_system_messages(messages: Sequence[LLMMessage]) -> list[LLMMessage]:
+    positions = [i for i, message in enumerate(messages) if isinstance(message, SystemMessage)]
+    if len(positions) < 2:
+        return list(messages)
+    if positions[-1] - positions[0] != len(positions) - 1:
+        raise ValueError(
+            "This model takes one system message; system messages that are not consecutive "
+            "cannot be merged into one"
+        )
+    merged = SystemMessage(
+        content="\n".join(cast(SystemMessage, messages[i]).content for i in positions)
+    )
+    return [*messages[: positions[0]], merged, *messages[positions[-1] + 1 :]]
+
+
 def tool_schema(tool: Any) -> Mapping[str, Any]:
     """The schema of a :class:`~cantata.tools.Tool`, or *tool* itself if it is a schema.
 
@@ -127,15 +157,26 @@ def tool_param(schema: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
+_SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+"""Schema keywords whose value maps names (chosen by the user) to schemas."""
+
+
 def strict_schema(schema: Any) -> Any:
     """Make a pydantic JSON schema follow OpenAI's strict rules: every object lists
     all its properties as required and allows no others."""
     if isinstance(schema, dict):
-        out = {key: strict_schema(value) for key, value in schema.items()}
+        out = {
+            key: (
+                {name: strict_schema(sub) for name, sub in value.items()}
+                if key in _SCHEMA_MAPS and isinstance(value, dict)
+                else strict_schema(value)
+            )
+            for key, value in schema.items()
+            if key != "default"  # a keyword of this schema node, not a property's name
+        }
         if out.get("type") == "object" and isinstance(out.get("properties"), dict):
             out["required"] = list(out["properties"])
             out["additionalProperties"] = False
-        out.pop("default", None)
         return out
     if isinstance(schema, list):
         return [strict_schema(item) for item in schema]

@@ -11,7 +11,13 @@ DEFAULT_TOKEN_LIMIT = 128_000
 
 
 def _info(
-    family: str, *, vision: bool, function_calling: bool, json_output: bool, structured: bool
+    family: str,
+    *,
+    vision: bool,
+    function_calling: bool,
+    json_output: bool,
+    structured: bool,
+    multiple_system_messages: bool = True,
 ) -> ModelInfo:
     return {
         "vision": vision,
@@ -19,7 +25,7 @@ def _info(
         "json_output": json_output,
         "family": family,
         "structured_output": structured,
-        "multiple_system_messages": True,
+        "multiple_system_messages": multiple_system_messages,
     }
 
 
@@ -83,12 +89,22 @@ _MODELS: dict[str, tuple[ModelInfo, int]] = {
     "gpt-4": (
         _info(
             ModelFamily.GPT_4,
-            vision=True,
+            vision=False,
             function_calling=True,
             json_output=True,
             structured=False,
         ),
-        128_000,
+        8_192,
+    ),
+    "gpt-4-32k": (
+        _info(
+            ModelFamily.GPT_4,
+            vision=False,
+            function_calling=True,
+            json_output=True,
+            structured=False,
+        ),
+        32_768,
     ),
     "gpt-4-turbo": (
         _info(
@@ -132,6 +148,7 @@ for _name, (_family, _vision, _structured, _limit) in _OTHERS.items():
             function_calling=True,
             json_output=_structured,
             structured=_structured,
+            multiple_system_messages=not ModelFamily.is_gemini(_family),
         ),
         _limit,
     )

@@ -16,11 +16,12 @@ from cantata.models import (
     ChatCompletionTokenLogprob,
     CreateResult,
     FinishReasons,
+    ModelFamily,
     RequestUsage,
     TopLogprob,
 )
 
-__all__ = ["StreamAccumulator", "result_from_completion", "split_thought"]
+__all__ = ["StreamAccumulator", "check_structured", "result_from_completion", "split_thought"]
 
 _FINISH_REASONS: Final[Mapping[str | None, FinishReasons]] = {
     "stop": "stop",
@@ -64,25 +65,33 @@ def _logprobs(items: Sequence[SDKTokenLogprob]) -> list[ChatCompletionTokenLogpr
     ]
 
 
+def _extra_text(obj: object, key: str) -> str:
+    """A provider extension field of an SDK object (``reasoning_content``, ...), or ``""``."""
+    extra = getattr(obj, "model_extra", None) or {}
+    value = extra.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def _finish(
     reason: str | None,
     text: str,
+    reasoning: str,
     calls: list[FunctionCall],
     usage: RequestUsage,
-    output_type: type[BaseModel] | None,
+    family: str,
     logprobs: list[ChatCompletionTokenLogprob] | None,
 ) -> CreateResult:
     finish_reason = _FINISH_REASONS.get(reason, "unknown")
     content: str | list[FunctionCall]
-    thought, text = split_thought(text)
+    thought = reasoning or None
+    if thought is None and family == ModelFamily.R1:
+        thought, text = split_thought(text)
     if calls:
         content = calls
         thought = "\n".join(part for part in (thought, text) if part) or None
         finish_reason = "function_calls"
     else:
         content = text
-        if output_type is not None and content:
-            output_type.model_validate_json(content)  # raises if the reply does not fit
     return CreateResult(
         finish_reason=finish_reason,
         content=content,
@@ -93,14 +102,35 @@ def _finish(
     )
 
 
-def result_from_completion(
-    response: ChatCompletion, output_type: type[BaseModel] | None
-) -> CreateResult:
+def check_structured(
+    result: CreateResult, output_type: type[BaseModel] | None, refusal: str | None = None
+) -> None:
+    """Check that *result* holds JSON that validates as *output_type* (if one was asked for).
+
+    Raises:
+        ValueError: The model refused (*refusal*), or gave no text (only tool calls).
+        pydantic.ValidationError: The text does not match *output_type*.
+    """
+    if output_type is None:
+        return
+    if refusal:
+        raise ValueError(f"The model refused to give a {output_type.__name__}: {refusal}")
+    if not isinstance(result.content, str) or not result.content:
+        raise ValueError(
+            f"The model returned no {output_type.__name__} (finish reason {result.finish_reason!r})"
+        )
+    output_type.model_validate_json(result.content)
+
+
+def result_from_completion(response: ChatCompletion, family: str) -> CreateResult:
     """The :class:`CreateResult` of a whole (not streamed) response.
+
+    A refusal without content becomes the content. ``reasoning_content`` (DeepSeek, vLLM's
+    reasoning parser) becomes the thought; for R1-family models a leading
+    ``<think>...</think>`` block does.
 
     Raises:
         ValueError: The response has no choices.
-        pydantic.ValidationError: Structured output that does not match *output_type*.
     """
     if not response.choices:
         raise ValueError("The model returned no choices")
@@ -109,32 +139,35 @@ def result_from_completion(
         completion_tokens=response.usage.completion_tokens if response.usage else 0,
     )
     choice = response.choices[0]
+    message = choice.message
     calls = [
         FunctionCall(id=call.id, arguments=call.function.arguments, name=call.function.name)
-        for call in choice.message.tool_calls or []
+        for call in message.tool_calls or []
         if call.type == "function"
     ]
     logprobs = None
     if choice.logprobs is not None and choice.logprobs.content is not None:
         logprobs = _logprobs(choice.logprobs.content)
-    return _finish(
-        choice.finish_reason, choice.message.content or "", calls, usage, output_type, logprobs
-    )
+    text = message.content or (message.refusal or "" if not calls else "")
+    reasoning = _extra_text(message, "reasoning_content")
+    return _finish(choice.finish_reason, text, reasoning, calls, usage, family, logprobs)
 
 
 class StreamAccumulator:
-    """Collects a streamed response chunk by chunk; :meth:`result` builds the end result."""
+    """Collects a streamed response chunk by chunk; :meth:`result` builds the end result.
+
+    Streamed ``reasoning_content`` is passed on wrapped in ``<think>`` ... ``</think>`` and
+    becomes the result's thought.
+    """
 
     def __init__(self) -> None:
         self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._thinking = False
         self._calls: dict[int, dict[str, str]] = {}
         self._finish: str | None = None
         self._usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
         self._logprobs: list[ChatCompletionTokenLogprob] | None = None
-
-    @property
-    def usage(self) -> RequestUsage:
-        return self._usage
 
     def add(self, chunk: ChatCompletionChunk) -> str | None:
         """Take in *chunk*; return its text to pass on to the caller, if any."""
@@ -149,8 +182,12 @@ class StreamAccumulator:
         if choice.finish_reason is not None:
             self._finish = choice.finish_reason
         if choice.logprobs is not None and choice.logprobs.content:
-            self._logprobs = (self._logprobs or []) + _logprobs(choice.logprobs.content)
+            if self._logprobs is None:
+                self._logprobs = []
+            self._logprobs.extend(_logprobs(choice.logprobs.content))
         delta = choice.delta
+        if delta is None:
+            return None
         for call in delta.tool_calls or []:
             entry = self._calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
             if call.id:
@@ -158,14 +195,22 @@ class StreamAccumulator:
             if call.function is not None:
                 entry["name"] += call.function.name or ""
                 entry["arguments"] += call.function.arguments or ""
+        out = ""
+        reasoning = _extra_text(delta, "reasoning_content")
+        if reasoning:
+            out = reasoning if self._thinking else _THINK_OPEN + reasoning
+            self._thinking = True
+            self._reasoning.append(reasoning)
         if delta.content:
+            if self._thinking:
+                out += _THINK_CLOSE
+                self._thinking = False
+            out += delta.content
             self._text.append(delta.content)
-            return delta.content
-        return None
+        return out or None
 
-    def result(self, output_type: type[BaseModel] | None) -> CreateResult:
+    def result(self, family: str) -> CreateResult:
         """The :class:`CreateResult` of everything received."""
         calls = [FunctionCall(**self._calls[index]) for index in sorted(self._calls)]
-        return _finish(
-            self._finish, "".join(self._text), calls, self._usage, output_type, self._logprobs
-        )
+        text, reasoning = "".join(self._text), "".join(self._reasoning)
+        return _finish(self._finish, text, reasoning, calls, self._usage, family, self._logprobs)
