@@ -373,9 +373,7 @@ class IllustratorAgent(BaseGroupChatAgent):
 
     # The decorated handler replaces the base class's handler of RequestToSpeak.
     @message_handler
-    async def handle_request_to_speak(  # type: ignore[override]
-        self, message: RequestToSpeak, ctx: MessageContext
-    ) -> None:
+    async def handle_request_to_speak(self, message: RequestToSpeak, ctx: MessageContext) -> None:
         Console().print(Markdown(f"### {self.id.type}: "))
         self._chat_history.append(
             UserMessage(

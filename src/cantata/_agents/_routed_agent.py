@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 
-AgentT = TypeVar("AgentT", bound=BaseAgent, contravariant=True)
+AgentT = TypeVar("AgentT", bound=BaseAgent, covariant=True)
+"""The class a handler is defined in. Covariant, so a subclass may override a handler."""
 ReceivesT = TypeVar("ReceivesT")
 ProducesT = TypeVar("ProducesT", covariant=True)
 
@@ -49,7 +50,7 @@ class MessageHandler(Protocol[AgentT, ReceivesT, ProducesT]):
     router: Callable[[ReceivesT, MessageContext], bool]
 
     async def __call__(
-        self, agent_instance: AgentT, message: ReceivesT, ctx: MessageContext
+        self, agent_instance: Any, message: ReceivesT, ctx: MessageContext
     ) -> ProducesT: ...
 
 
