@@ -36,12 +36,11 @@ from .._agents._base_agent import BaseAgent
 from .._contexts import _handler_agent_var
 from .._message_context import MessageContext
 from ..exceptions import MessageCancelledError, RuntimeStoppedError
-from ..logging import DeliveryStage, MessageKind
 from ._chain import chain_var
-from ._events import INFO, event_logger, log_message
+from ._events import INFO, event_logger
 from ._in_context import RunInContext
 from ._records import Delivery, Mailbox, Reply, Worker
-from ._trace import DeliveryRecord, TraceHook
+from ._trace import TraceHook, announce_delivery
 
 if TYPE_CHECKING:
     from .._agent_id import AgentId
@@ -216,24 +215,8 @@ class Dispatcher:
         ctx = MessageContext(
             delivery.sender, delivery.topic_id, is_rpc, delivery.token, delivery.message_id
         )
-        if self.trace_hooks:
-            record = DeliveryRecord(
-                "send" if is_rpc else "publish",
-                delivery.sender,
-                recipient,
-                delivery.topic_id,
-                delivery.message,
-            )
-            for hook in self.trace_hooks:
-                hook(record)
-        if event_logger.isEnabledFor(INFO):
-            log_message(
-                delivery.message,
-                delivery.sender,
-                recipient,
-                MessageKind.DIRECT if is_rpc else MessageKind.PUBLISH,
-                DeliveryStage.DELIVER,
-            )
+        if self.trace_hooks or event_logger.isEnabledFor(INFO):
+            announce_delivery(self.trace_hooks, delivery, is_rpc)
         agent_token = _handler_agent_var.set(recipient)
         chain_token = chain_var.set((*chain_var.get(), recipient) if is_rpc else (recipient,))
         try:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+from .._constants import ROOT_LOGGER_NAME
+from .._serialization import _payload_text
+from ..exceptions import MessageCancelledError
+from ..logging import DeliveryStage, MessageHandlerExceptionEvent, MessageKind
 from ._dispatch import Dispatcher
+from ._events import INFO, event_logger, log_message
+from ._interventions import intervene_response
 from ._records import Delivery
 from ._telemetry import RuntimeTracer
 
@@ -12,6 +19,8 @@ if TYPE_CHECKING:
     from ._single_threaded import SingleThreadedAgentRuntime
 
 __all__ = ["RuntimeDispatcher", "TracedDispatcher"]
+
+_logger = logging.getLogger(ROOT_LOGGER_NAME)
 
 
 class RuntimeDispatcher(Dispatcher):
@@ -22,10 +31,34 @@ class RuntimeDispatcher(Dispatcher):
         self._runtime = runtime
 
     async def _respond(self, delivery: Delivery, result: Any) -> Any:
-        return await self._runtime._respond(delivery, result)
+        """Apply response interventions to an RPC result and log the response."""
+        interventions = self._runtime._interventions
+        if interventions:
+            result = await intervene_response(interventions, delivery, result)
+        if event_logger.isEnabledFor(INFO):
+            log_message(
+                result, delivery.recipient, delivery.sender, MessageKind.RESPOND, DeliveryStage.SEND
+            )
+        return result
 
     def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
-        self._runtime._handler_failed(delivery, exc)
+        """Log a handler's error; keep a publish handler's error for the stop if asked to."""
+        if isinstance(exc, MessageCancelledError) or not isinstance(exc, Exception):
+            return
+        if event_logger.isEnabledFor(INFO):
+            event_logger.info(
+                MessageHandlerExceptionEvent(
+                    payload=_payload_text(delivery.message),
+                    handling_agent=delivery.recipient,
+                    exception=exc,
+                )
+            )
+        if delivery.reply is None and delivery.topic_id is not None:
+            _logger.error(
+                "Error processing publish message for %s", delivery.recipient, exc_info=exc
+            )
+            if not self._runtime._ignore_unhandled:
+                self._runtime._unhandled.append(exc)
 
 
 class TracedDispatcher(RuntimeDispatcher):

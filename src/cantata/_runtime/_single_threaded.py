@@ -18,7 +18,7 @@ from .._cancellation_token import CancellationToken
 from .._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from .._intervention import InterventionHandler
 from .._message_context import MessageContext
-from .._serialization import MessageSerializer, SerializationRegistry, _payload_text
+from .._serialization import MessageSerializer, SerializationRegistry
 from ..exceptions import (
     MessageCancelledError,
     RuntimeStoppedError,
@@ -26,14 +26,13 @@ from ..exceptions import (
 )
 from ..logging import (
     DeliveryStage,
-    MessageHandlerExceptionEvent,
     MessageKind,
 )
 from ._chain import chain_var
 from ._checkpoint import restore_checkpoint, take_checkpoint
 from ._directory import AgentDirectory
 from ._events import INFO, event_logger, log_message
-from ._interventions import DROPPED, intervene_publish, intervene_response, intervene_send
+from ._interventions import DROPPED, intervene_publish, intervene_send
 from ._lifecycle import Lifecycle
 from ._records import Delivery, Reply
 from ._runtime_dispatcher import RuntimeDispatcher, TracedDispatcher
@@ -198,10 +197,10 @@ class SingleThreadedAgentRuntime(Lifecycle):
             try:
                 result = await dispatch.invoke(delivery, True)
                 if self._interventions or event_logger.isEnabledFor(INFO):
-                    result = await self._respond(delivery, result)
+                    result = await dispatch._respond(delivery, result)
                 return result
             except BaseException as exc:
-                self._handler_failed(delivery, exc)
+                dispatch._handler_failed(delivery, exc)
                 raise
             finally:
                 dispatch.release(box)
@@ -292,36 +291,6 @@ class SingleThreadedAgentRuntime(Lifecycle):
                     None,
                 )
             )
-
-    # -- interventions and errors ----------------------------------------------------------
-
-    async def _respond(self, delivery: Delivery, result: Any) -> Any:
-        """Apply response interventions to an RPC result and log the response."""
-        if self._interventions:
-            result = await intervene_response(self._interventions, delivery, result)
-        if event_logger.isEnabledFor(INFO):
-            log_message(
-                result, delivery.recipient, delivery.sender, MessageKind.RESPOND, DeliveryStage.SEND
-            )
-        return result
-
-    def _handler_failed(self, delivery: Delivery, exc: BaseException) -> None:
-        if isinstance(exc, MessageCancelledError) or not isinstance(exc, Exception):
-            return
-        if event_logger.isEnabledFor(INFO):
-            event_logger.info(
-                MessageHandlerExceptionEvent(
-                    payload=_payload_text(delivery.message),
-                    handling_agent=delivery.recipient,
-                    exception=exc,
-                )
-            )
-        if delivery.reply is None and delivery.topic_id is not None:
-            _logger.error(
-                "Error processing publish message for %s", delivery.recipient, exc_info=exc
-            )
-            if not self._ignore_unhandled:
-                self._unhandled.append(exc)
 
     # -- agents ----------------------------------------------------------------------------
 

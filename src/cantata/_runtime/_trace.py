@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from .._agent_id import AgentId
 from .._topic import TopicId
+from ..logging import DeliveryStage, MessageKind
+from ._events import INFO, event_logger, log_message
+from ._records import Delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +56,22 @@ class TraceRecorder:
     def clear(self) -> None:
         """Forget the records kept so far."""
         self.records.clear()
+
+
+def announce_delivery(hooks: list[TraceHook], delivery: Delivery, is_rpc: bool) -> None:
+    """Tell the trace hooks and the event log that ``delivery`` starts."""
+    if hooks:
+        record = DeliveryRecord(
+            "send" if is_rpc else "publish",
+            delivery.sender,
+            delivery.recipient,
+            delivery.topic_id,
+            delivery.message,
+        )
+        for hook in hooks:
+            hook(record)
+    if event_logger.isEnabledFor(INFO):
+        kind = MessageKind.DIRECT if is_rpc else MessageKind.PUBLISH
+        log_message(
+            delivery.message, delivery.sender, delivery.recipient, kind, DeliveryStage.DELIVER
+        )
