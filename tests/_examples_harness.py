@@ -12,6 +12,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -42,21 +43,32 @@ MODEL_SETTINGS = ("OPENAI_", "AZURE_OPENAI_", "GEMINI_", "ANTHROPIC_", "LLAMA_AP
 """Prefixes of the environment variables that would point an example at a hosted model."""
 
 
-def run_script(name: str, *, drop: tuple[str, ...] = MODEL_SETTINGS) -> list[str]:
-    """Run ``python examples/<name>.py`` and return its stdout lines (exit status 0).
+def run_python(
+    script: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    drop: tuple[str, ...] = MODEL_SETTINGS,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python <script>`` in a fresh interpreter; check that it exits with 0.
 
-    Environment variables starting with a prefix in ``drop`` are left out.
+    Environment variables starting with a prefix in ``drop`` are left out, then ``env`` is
+    added. Output is decoded as UTF-8.
     """
-    env = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
-    env["PYTHONIOENCODING"] = "utf-8"
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
+    environment |= {"PYTHONIOENCODING": "utf-8", **(env or {})}
     completed = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / f"{name}.py")],
+        [sys.executable, str(script)],
         capture_output=True,
         text=True,
         encoding="utf-8",
-        env=env,
+        env=environment,
         timeout=SCRIPT_TIMEOUT,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    return completed.stdout.splitlines()
+    return completed
+
+
+def run_script(name: str, *, drop: tuple[str, ...] = MODEL_SETTINGS) -> list[str]:
+    """Run ``python examples/<name>.py`` and return its stdout lines (exit status 0)."""
+    return run_python(EXAMPLES_DIR / f"{name}.py", drop=drop).stdout.splitlines()

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from types import ModuleType
@@ -27,7 +25,7 @@ from typing import Any, Protocol, cast
 import anyio
 import anyio.lowlevel
 import pytest
-from _examples_harness import EXAMPLES_DIR, examples_importable, load, run_script
+from _examples_harness import EXAMPLES_DIR, examples_importable, load, run_python, run_script
 from _openai_server import ChatServer, completion
 
 from cantata.models import SystemMessage, UserMessage
@@ -490,20 +488,11 @@ def test_the_demo_drives_an_openai_compatible_server() -> None:
     replies = ["concepts from the server", "a draft from the server", "the final copy"]
     with ChatServer() as server:
         server.script(*(completion(reply, model="llama3.2") for reply in replies))
-        env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-        env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_MODEL": "llama3.2"}
-        env["PYTHONIOENCODING"] = "utf-8"
-        completed = subprocess.run(
-            [sys.executable, str(EXAMPLES_DIR / "sequential_workflow.py")],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            env=env,
-            timeout=60,
-            check=False,
+        completed = run_python(
+            EXAMPLES_DIR / "sequential_workflow.py",
+            env={"OPENAI_BASE_URL": server.base_url, "OPENAI_MODEL": "llama3.2"},
         )
         bodies = server.bodies
-    assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == sequential_workflow_output(*replies)
     assert "Using model 'llama3.2'" in completed.stderr
     assert [body["model"] for body in bodies] == ["llama3.2"] * 3

@@ -11,15 +11,13 @@ sends the requests the guide's code describes (one request for two identical cac
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
-from _examples_harness import EXAMPLES_DIR, SCRIPT_TIMEOUT, load, run_script
+from _examples_harness import EXAMPLES_DIR, load, run_python, run_script
 from _openai_server import ChatServer, completion, stream
 
 from cantata.models import (
@@ -104,18 +102,7 @@ async def test_run_structured_is_deterministic() -> None:
 
 
 def test_script_logs_model_calls_on_the_event_logger() -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / "model_clients.py")],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=SCRIPT_TIMEOUT,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    completed = run_python(EXAMPLES_DIR / "model_clients.py")
     # The guide's StreamHandler writes each event as its JSON (basicConfig's root handler
     # repeats it with an "INFO:cantata.events:" prefix).
     events = [json.loads(line) for line in completed.stderr.splitlines() if line.startswith("{")]

@@ -6,13 +6,11 @@ loopback chat-completions server (``tests/_openai_server.py``) through ``OPENAI_
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _examples_harness import run_python
 from _openai_server import ChatServer, completion
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,20 +91,8 @@ def test_snippet_runs(snippet: str, tmp_path: Path) -> None:
     script.write_text(snippet, encoding="utf-8")
     with ChatServer() as server:
         server.script(completion('{"name": "Lyon", "country": "France"}', model="llama3.2"))
-        env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-        env["OPENAI_BASE_URL"] = server.base_url
-        env["PYTHONIOENCODING"] = "utf-8"
-        completed = subprocess.run(
-            [sys.executable, str(script)],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        completed = run_python(script, env={"OPENAI_BASE_URL": server.base_url})
         bodies = server.bodies
-    assert completed.returncode == 0, completed.stderr
     expected = "\n".join(EXPECTED[_key(snippet)])
     assert completed.stdout.rstrip("\n") == expected.rstrip("\n")
     if "OpenAIChatCompletionClient(" in snippet and "load_component" not in snippet:
