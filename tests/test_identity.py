@@ -299,6 +299,7 @@ def test_exceptions_all() -> None:
         "NotAccessibleError",
         "UnknownAgentTypeError",
         "RuntimeStoppedError",
+        "HandlerCancelledError",
         "MessageCancelledError",
     }
     for name in exceptions.__all__:

@@ -100,6 +100,7 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "DefaultSubscription": lambda obj: issubclass(obj, cantata.TypeSubscription),
     "DefaultTopicId": lambda obj: issubclass(obj, TopicId),
     "DeliveryRecord": _is_dataclass_type,
+    "DeliveryScheduler": _is_protocol,
     "DropMessage": _is_class,
     "FunctionCall": _is_dataclass_type,
     "Image": _is_class,
@@ -151,6 +152,7 @@ def test_version() -> None:
 def test_exceptions_module() -> None:
     assert set(exceptions.__all__) == {
         "CantHandleException",
+        "HandlerCancelledError",
         "MessageCancelledError",
         "MessageDroppedException",
         "NotAccessibleError",
@@ -233,6 +235,8 @@ def test_reference_signatures() -> None:
         ("intervention_handlers", KW, None),
         ("tracer_provider", KW, None),
         ("ignore_unhandled_exceptions", KW, True),
+        ("stop_grace_period", KW, 3.0),  # cantata's additions, after the reference's
+        ("scheduler", KW, None),
     ]
     assert _params(runtime.send_message) == [
         ("message", POS, EMPTY),

@@ -26,7 +26,6 @@ from cantata import (
     default_subscription,
     message_handler,
 )
-from cantata._runtime._runtime_dispatcher import RuntimeDispatcher
 from cantata._runtime._telemetry import runtime_tracer
 from cantata.exceptions import RuntimeStoppedError
 
@@ -192,7 +191,6 @@ async def test_no_provider_no_spans(
         await runtime.publish_message(Note("x"), TopicId("default", "default"))
         await runtime.stop_when_idle()
     assert exporter.get_finished_spans() == ()
-    assert type(runtime._dispatch) is RuntimeDispatcher
 
 
 def test_the_global_provider_is_used_when_configured(
@@ -213,10 +211,10 @@ async def test_tracing_can_be_turned_off(
     variable: str,
 ) -> None:
     tracer_provider, exporter = provider
-    assert type((await _runtime(trace.NoOpTracerProvider()))._dispatch) is RuntimeDispatcher
+    assert runtime_tracer(trace.NoOpTracerProvider()) is None
     monkeypatch.setenv(variable, "true")
+    assert runtime_tracer(tracer_provider) is None
     runtime = await _runtime(tracer_provider)
-    assert type(runtime._dispatch) is RuntimeDispatcher
     async with runtime:
         await runtime.send_message(Ask("hi"), AgentId("relay", "default"))
     assert exporter.get_finished_spans() == ()

@@ -41,6 +41,7 @@ from ._intervention import DefaultInterventionHandler, DropMessage, Intervention
 from ._message_context import MessageContext
 from ._runtime._checkpoint import CheckpointError
 from ._runtime._protocol import AgentRuntime
+from ._runtime._scheduling import DeliveryScheduler
 from ._runtime._single_threaded import SingleThreadedAgentRuntime
 from ._runtime._subscription_index import SubscriptionNotFoundError
 from ._runtime._trace import DeliveryRecord, TraceHook, TraceRecorder
@@ -99,6 +100,7 @@ __all__ = [
     "DefaultSubscription",
     "DefaultTopicId",
     "DeliveryRecord",
+    "DeliveryScheduler",
     "DropMessage",
     "FunctionCall",
     "Image",

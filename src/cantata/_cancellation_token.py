@@ -61,7 +61,7 @@ class CancellationToken:
         """Cancel the token and run the registered callbacks.
 
         Calling it again, or while the callbacks of an earlier call run, does nothing.
-        A hook removed with :meth:`_remove_cancel_hook` before its turn comes is not
+        A hook removed with :meth:`remove_cancel_hook` before its turn comes is not
         run.
         """
         with self._lock:
@@ -91,7 +91,7 @@ class CancellationToken:
         If the token is already cancelled, *callback* runs immediately (an
         :class:`Exception` it raises is logged, not propagated).
         """
-        self._add_cancel_hook(callback)
+        self.add_cancel_hook(callback)
 
     def link_future(self, future: _CancellableT) -> _CancellableT:
         """Call ``future.cancel()`` when the token is cancelled, and return *future*.
@@ -102,20 +102,20 @@ class CancellationToken:
         (as asyncio futures do), the link is removed once the future completes, so a
         long-lived token does not keep completed futures alive.
         """
-        handle = self._add_cancel_hook(future.cancel)
+        handle = self.add_cancel_hook(future.cancel)
         add_done_callback = getattr(future, "add_done_callback", None)
         if callable(add_done_callback) and not self._cancelled:
 
             def _unlink(_: object) -> None:
-                self._remove_cancel_hook(handle)
+                self.remove_cancel_hook(handle)
 
             add_done_callback(_unlink)
         return future
 
-    def _add_cancel_hook(self, callback: Callable[[], object]) -> object:
+    def add_cancel_hook(self, callback: Callable[[], object]) -> object:
         """Register *callback* like :meth:`add_callback` and return a handle for it.
 
-        The handle can be passed to :meth:`_remove_cancel_hook`. If the token is
+        The handle can be passed to :meth:`remove_cancel_hook`. If the token is
         already cancelled, *callback* runs immediately and a (spent) handle is still
         returned. O(1).
         """
@@ -130,7 +130,7 @@ class CancellationToken:
             raise exc
         return handle
 
-    def _remove_cancel_hook(self, handle: object) -> None:
+    def remove_cancel_hook(self, handle: object) -> None:
         """Unregister the callback behind *handle*.
 
         Does nothing if it already ran or was already removed. O(1).
@@ -141,6 +141,10 @@ class CancellationToken:
     def __repr__(self) -> str:
         state = "cancelled" if self._cancelled else "active"
         return f"<CancellationToken {state} at {id(self):#x}>"
+
+    # The names these methods had before they were public.
+    _add_cancel_hook = add_cancel_hook
+    _remove_cancel_hook = remove_cancel_hook
 
 
 def _run_callback(callback: Callable[[], object]) -> BaseException | None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CantHandleException",
+    "HandlerCancelledError",
     "MessageCancelledError",
     "MessageDroppedException",
     "NotAccessibleError",
@@ -45,12 +46,13 @@ class NotAccessibleError(Exception):
     another process and so cannot be returned as a local object."""
 
 
-class UnknownAgentTypeError(UndeliverableException, LookupError):
+class UnknownAgentTypeError(UndeliverableException, LookupError, RuntimeError):
     """No agent type with this name is registered with the runtime.
 
     Raised to the caller of ``send_message`` (and other look-ups) whose recipient
-    type is unknown. It is both an :class:`UndeliverableException` and a
-    :class:`LookupError`.
+    type is unknown. It is an :class:`UndeliverableException`, a :class:`LookupError`,
+    and a :class:`RuntimeError` (what autogen-core raises for an instance-registered type
+    with no instance under the key, so ``except RuntimeError`` code keeps working).
 
     Attributes:
         agent_type: The unknown agent type.
@@ -111,3 +113,31 @@ class MessageCancelledError(asyncio.CancelledError):
     Like every ``CancelledError`` it derives from :class:`BaseException`, not
     :class:`Exception`.
     """
+
+
+class HandlerCancelledError(RuntimeError):
+    """A handler raised the backend's cancellation exception that nobody asked for.
+
+    For example, a handler that awaits an ``asyncio`` future someone else cancelled gets a
+    ``CancelledError`` although neither its caller, its cancellation token nor the runtime
+    cancelled it. That is the handler's own error: the runtime reports it as one (to the
+    RPC caller, or as an unhandled publish error) and goes on; the original exception is
+    the ``__cause__``.
+
+    Attributes:
+        recipient: The agent whose handler raised it.
+    """
+
+    def __init__(self, recipient: AgentId | None = None, message: str | None = None) -> None:
+        if message is None:
+            message = (
+                f"the handler of {recipient} raised a cancellation that neither its caller, "
+                "its cancellation token nor the runtime requested"
+            )
+        super().__init__(message)
+        self.recipient = recipient
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[HandlerCancelledError], tuple[AgentId | None, str]]:
+        return (type(self), (self.recipient, str(self)))

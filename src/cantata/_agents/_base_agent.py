@@ -7,7 +7,7 @@ import contextlib
 import inspect
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, final
 
 from .._agent_id import AgentId
@@ -107,9 +107,10 @@ class BaseAgent(ABC):
         self._runtime = runtime
 
     @final
-    async def on_message(self, message: Any, ctx: MessageContext) -> Any:
-        """Handle a message by calling :meth:`on_message_impl`."""
-        return await self.on_message_impl(message, ctx)
+    def on_message(self, message: Any, ctx: MessageContext) -> Coroutine[Any, Any, Any]:
+        """Handle a message by calling :meth:`on_message_impl` (returns its coroutine, so
+        awaiting ``on_message`` costs no extra frame)."""
+        return self.on_message_impl(message, ctx)
 
     @abstractmethod
     async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:

@@ -1,52 +1,55 @@
-"""``start()`` without a task group: a background task on asyncio.
+"""``start()`` without a task group: a background task of the running event loop.
 
-This is the one place where cantata touches an event loop directly: AnyIO offers no way to
-spawn a task outside a task group, and asyncio can. Trio, by design, cannot; there
-:func:`spawn_background` raises an error that names the ``async with`` form.
+AnyIO offers no way to spawn a task outside a task group, so this is the one place where
+cantata talks to an event loop directly: on asyncio a plain task, on Trio a system task
+(``trio.lowlevel.spawn_system_task``). An exception escaping a Trio system task would crash
+the whole run, so the function given here must catch everything itself; the lifecycle's does,
+and hands errors to the next stop call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-_STRUCTURED_HINT = (
-    "runtime.start() needs a background task, which only asyncio can create without a task "
-    "group. On {backend}, run the runtime as `async with SingleThreadedAgentRuntime() as "
-    "runtime: ...` instead."
-)
 
 
-def spawn_background(func: Callable[[], Awaitable[None]]) -> Any:
-    """Run ``func()`` as a background task of the running asyncio loop and return the task.
+def spawn_background(func: Callable[[], Awaitable[None]], context: contextvars.Context) -> None:
+    """Run ``func()`` in ``context`` as a background task of the running event loop.
 
     Raises:
-        RuntimeError: no event loop is running, or the backend is not asyncio.
+        RuntimeError: no event loop is running, or it is neither asyncio nor Trio.
     """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        if _trio_running():
-            raise RuntimeError(_STRUCTURED_HINT.format(backend="trio")) from None
+    library = _running_library()
+    if library is None:
         raise RuntimeError(
             "runtime.start() must be called from inside a running event loop "
-            "(e.g. inside `async def main()` run by asyncio.run or anyio.run)"
-        ) from None
+            "(e.g. inside `async def main()` run by asyncio.run, trio.run or anyio.run)"
+        )
 
     async def runner() -> None:
         await func()
 
-    return loop.create_task(runner())
+    if library == "asyncio":
+        asyncio.get_running_loop().create_task(runner(), context=context)
+    else:
+        trio = sys.modules["trio"]
+        trio.lowlevel.spawn_system_task(runner, name="cantata runtime", context=context)
 
 
-def _trio_running() -> bool:
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return False
+def _running_library() -> str | None:
     try:
-        trio.lowlevel.current_task()
+        asyncio.get_running_loop()
     except RuntimeError:
-        return False
-    return True
+        pass
+    else:
+        return "asyncio"
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_task()
+        except RuntimeError:
+            return None
+        return "trio"
+    return None

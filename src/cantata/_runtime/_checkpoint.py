@@ -35,18 +35,25 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._agent_id import AgentId
-from .._serialization import JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE, UnknownPayload
+from .._serialization import (
+    JSON_DATA_CONTENT_TYPE,
+    PROTOBUF_DATA_CONTENT_TYPE,
+    SerializationRegistry,
+    UnknownPayload,
+)
 from .._subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .._topic import TopicId
+from ._records import Delivery
 
 if TYPE_CHECKING:
-    from ._dispatch import Dispatcher
-    from ._records import Delivery
-    from ._single_threaded import SingleThreadedAgentRuntime
+    from ._directory import AgentDirectory
+    from ._dispatcher import Dispatcher
+    from ._subscription_index import SubscriptionIndex
 
 FORMAT = "cantata.checkpoint"
 VERSION = 1
@@ -56,49 +63,86 @@ class CheckpointError(RuntimeError):
     """A checkpoint cannot be taken now, or a document cannot be restored."""
 
 
-async def take_checkpoint(runtime: SingleThreadedAgentRuntime) -> dict[str, Any]:
-    """Capture ``runtime`` as a JSON-serializable document (see the module docstring).
+async def take_checkpoint(
+    dispatcher: Dispatcher,
+    directory: AgentDirectory,
+    subscriptions: SubscriptionIndex,
+    serialization: SerializationRegistry,
+) -> dict[str, Any]:
+    """Capture a runtime as a JSON-serializable document (see the module docstring).
+
+    Each agent's state is checked to be JSON (strings as keys; strings, finite numbers,
+    booleans, ``None``, lists and tuples as values) and copied, so later changes to the
+    agent's objects do not change the document.
 
     Raises:
-        CheckpointError: a handler is running, or an RPC is queued.
+        CheckpointError: a handler is running, an RPC is queued, or an agent's state is
+            not JSON (the message names the agent and the path, e.g. ``$.history[2]``).
         SerializationError | ValueError: a queued message's type has no serializer.
     """
-    dispatch = runtime._dispatch
-    if dispatch.in_flight:
+    if dispatcher.in_flight:
         raise CheckpointError(
-            f"{dispatch.in_flight} handler(s) running: take a checkpoint when the runtime is "
-            "idle or stopped (e.g. after stop() or stop_when_idle())"
+            f"{dispatcher.in_flight} handler(s) running: take a checkpoint when the runtime "
+            "is idle or stopped (e.g. after stop() or stop_when_idle())"
         )
-    if dispatch.dispatching and dispatch.queued:
+    if dispatcher.dispatching and dispatcher.queued:
         raise CheckpointError(
             "the runtime is running with messages queued: stop() it first (queued publishes "
             "are kept) or wait until it is idle"
         )
-    _queued_publishes(dispatch)  # refuse early, before asking agents for their states
+    _queued_publishes(dispatcher)  # refuse early, before asking agents for their states
     # Agents' save_state() may await: no delivery may start meanwhile, or the document would
     # not be one consistent cut (a message's effect in one state and not the next).
-    was_dispatching = dispatch.pause()
+    was_dispatching = dispatcher.pause()
     try:
         agents = {
-            str(agent_id): dict(await agent.save_state())
-            for agent_id, agent in list(runtime._directory.agents.items())
+            str(agent_id): _json_copy(await agent.save_state(), f"agent {agent_id}", "$")
+            for agent_id, agent in list(directory.agents.items())
         }
-        queued = _queued_publishes(dispatch)
+        queued = _queued_publishes(dispatcher)
     finally:
-        dispatch.resume(was_dispatching)
+        dispatcher.resume(was_dispatching)
     return {
         "format": FORMAT,
         "version": VERSION,
         "agents": agents,
-        "subscriptions": [_dump_subscription(sub) for sub in runtime._subscriptions],
-        "queued": [_dump_delivery(runtime, delivery) for delivery in queued],
+        "subscriptions": [_dump_subscription(sub) for sub in subscriptions],
+        "queued": [_dump_delivery(serialization, delivery) for delivery in queued],
     }
 
 
-def _queued_publishes(dispatch: Dispatcher) -> list[Delivery]:
+def _json_copy(value: Any, owner: str, path: str) -> Any:
+    """A deep copy of ``value`` made of JSON types only; raises naming ``owner`` and the path."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        raise CheckpointError(f"the state of {owner} is not JSON at {path}: {value!r}")
+    if isinstance(value, Mapping):
+        copy: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CheckpointError(
+                    f"the state of {owner} is not JSON at {path}: key {key!r} is a "
+                    f"{type(key).__name__}, not a str"
+                )
+            copy[key] = _json_copy(item, owner, f"{path}.{key}")
+        return copy
+    if isinstance(value, (list, tuple)):
+        return [_json_copy(item, owner, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise CheckpointError(
+        f"the state of {owner} is not JSON at {path}: a {type(value).__name__} "
+        "(save_state() must return JSON: dicts with str keys, lists, str, numbers, bools, None)"
+    )
+
+
+def _queued_publishes(dispatcher: Dispatcher) -> list[Delivery]:
     """The queued deliveries to save; raises if an RPC (with a waiting caller) is queued."""
     # A delivery whose token was cancelled would be skipped: it is not part of the future.
-    queued = [d for d in dispatch.queued_in_order() if not d.token.is_cancelled()]
+    queued = [
+        d for d in dispatcher.queued_in_order() if d.token is None or not d.token.is_cancelled()
+    ]
     if any(delivery.reply is not None for delivery in queued):
         raise CheckpointError(
             "RPCs are queued (their callers are live coroutines); they cannot be saved"
@@ -107,9 +151,13 @@ def _queued_publishes(dispatch: Dispatcher) -> list[Delivery]:
 
 
 async def restore_checkpoint(
-    runtime: SingleThreadedAgentRuntime, checkpoint: Mapping[str, Any]
+    checkpoint: Mapping[str, Any],
+    dispatcher: Dispatcher,
+    directory: AgentDirectory,
+    subscriptions: SubscriptionIndex,
+    serialization: SerializationRegistry,
 ) -> None:
-    """Load ``checkpoint`` into ``runtime``, which has its agent types registered again.
+    """Load ``checkpoint`` into a runtime that has its agent types registered again.
 
     Agent states are loaded (creating the agents), subscriptions not already present are
     added, and the queued messages are queued again in their order; they are delivered once
@@ -126,25 +174,23 @@ async def restore_checkpoint(
             f"not a {FORMAT} document of version {VERSION}: "
             f"format={checkpoint.get('format')!r}, version={checkpoint.get('version')!r}"
         )
-    if runtime._dispatch.in_flight:
+    if dispatcher.in_flight:
         raise CheckpointError("restore into a runtime that is not running handlers")
     # Everything is parsed and checked before anything changes: a document that cannot be
     # restored leaves the runtime as it was.
-    deliveries = [_load_delivery(runtime, entry) for entry in checkpoint["queued"]]
+    deliveries = [_load_delivery(serialization, entry) for entry in checkpoint["queued"]]
     states = [(AgentId.from_str(key), state) for key, state in checkpoint["agents"].items()]
-    subscriptions = [_load_subscription(entry) for entry in checkpoint["subscriptions"]]
-    for agent_id in (*(a for a, _ in states), *(d[1] for d in deliveries)):
-        runtime._directory.check_type(agent_id.type)
+    loaded = [_load_subscription(entry) for entry in checkpoint["subscriptions"]]
+    for agent_id in (*(a for a, _ in states), *(d.recipient for d in deliveries)):
+        directory.check_type(agent_id.type)
     for agent_id, state in states:
-        await (await runtime._directory.get(agent_id)).load_state(state)
-    existing = list(runtime._subscriptions)
-    for subscription in subscriptions:
+        await (await directory.get(agent_id)).load_state(state)
+    existing = list(subscriptions)
+    for subscription in loaded:
         if not any(sub == subscription for sub in existing):
-            runtime._subscriptions.add(subscription)
-    for message, recipient, sender, topic_id, message_id in deliveries:
-        runtime._dispatch.enqueue(
-            runtime._publish_delivery(message, recipient, sender, topic_id, message_id)
-        )
+            subscriptions.add(subscription)
+    for delivery in deliveries:
+        dispatcher.publish(delivery)
 
 
 def _dump_subscription(subscription: Subscription) -> dict[str, str]:
@@ -174,8 +220,7 @@ def _load_subscription(entry: Mapping[str, str]) -> Subscription:
     raise CheckpointError(f"unknown subscription kind {kind!r}")
 
 
-def _dump_delivery(runtime: SingleThreadedAgentRuntime, delivery: Delivery) -> dict[str, Any]:
-    registry = runtime._serialization
+def _dump_delivery(registry: SerializationRegistry, delivery: Delivery) -> dict[str, Any]:
     message = delivery.message
     type_name = registry.type_name(message)
     content_type = JSON_DATA_CONTENT_TYPE
@@ -200,15 +245,14 @@ def _dump_delivery(runtime: SingleThreadedAgentRuntime, delivery: Delivery) -> d
     return entry
 
 
-def _load_delivery(
-    runtime: SingleThreadedAgentRuntime, entry: Mapping[str, Any]
-) -> tuple[Any, AgentId, AgentId | None, TopicId, str]:
+def _load_delivery(registry: SerializationRegistry, entry: Mapping[str, Any]) -> Delivery:
+    """A queued publish from the document (no token; the restoring code's context)."""
     content_type = entry["content_type"]
     if "data" in entry:
         payload = json.dumps(entry["data"]).encode()
     else:
         payload = base64.b64decode(entry["base64"], validate=True)
-    message = runtime._serialization.deserialize(
+    message = registry.deserialize(
         payload, type_name=entry["type_name"], data_content_type=content_type
     )
     if isinstance(message, UnknownPayload):
@@ -218,10 +262,11 @@ def _load_delivery(
         )
     topic = entry["topic"]
     sender = entry["sender"]
-    return (
+    return Delivery.publish(
         message,
         AgentId.from_str(entry["recipient"]),
         None if sender is None else AgentId.from_str(sender),
         TopicId(topic["type"], topic["source"]),
+        None,
         entry["message_id"],
     )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 
 from .._agent_id import AgentId
-from .._constants import EVENT_LOGGER_NAME
+from .._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from .._contexts import _instantiation_var
 from ..exceptions import UnknownAgentTypeError
 from ..logging import AgentConstructionExceptionEvent
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._protocol import AgentRuntime
 
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
+_logger = logging.getLogger(ROOT_LOGGER_NAME)
 
 Factory = Callable[[], "Agent | Awaitable[Agent]"]
 
@@ -124,6 +125,7 @@ class AgentDirectory:
             raise
         except BaseException as exc:
             creation.error = exc
+            _logger.error("Error constructing agent %s", agent_id, exc_info=exc)
             if _event_logger.isEnabledFor(logging.INFO):
                 _event_logger.info(
                     AgentConstructionExceptionEvent(agent_id=agent_id, exception=exc)

@@ -3,122 +3,150 @@
 Both forms run the same session: a task group holding the dispatcher's keeper and workers.
 
 * ``async with runtime:`` runs the session in a task group owned by the block. Leaving the
-  block normally stops the runtime gracefully (as :meth:`stop` does); leaving it by an
-  exception stops it with ``cancel_in_flight=True`` and re-raises that exception unchanged
-  (not wrapped in an ``ExceptionGroup``). Either way, when the block has exited no task of
-  the runtime is left running. Errors of publish handlers collected under
-  ``ignore_unhandled_exceptions=False`` are raised at a normal exit.
-* ``runtime.start()`` (asyncio only) runs the session in a background task; ``stop()``,
-  ``stop_when_idle()``, ``stop_when()`` and ``close()`` end it, and ``start()`` may be
-  called again afterwards.
+  block normally stops the runtime gracefully (as :meth:`Lifecycle.stop` does); leaving it
+  by an exception stops it cancelling in-flight handlers and re-raises that exception
+  unchanged (not wrapped in an ``ExceptionGroup``). Either way, when the block has exited no
+  task of the runtime is left running.
+* ``runtime.start()`` runs the session in a background task (an asyncio task, or a Trio
+  system task); ``stop()``, ``stop_when_idle()``, ``stop_when()`` and ``close()`` end it, and
+  ``start()`` may be called again afterwards.
 
 Stopping (both forms):
 
 1. New RPCs fail at once with :class:`RuntimeStoppedError`, and so does every queued RPC
    that has not been delivered: no caller is left waiting.
 2. Queued publishes are kept, in order, and delivered after the next start.
-3. Handlers already running finish (default), or are cancelled with
-   ``stop(cancel_in_flight=True)``; their RPC callers then get :class:`RuntimeStoppedError`.
-   Handlers running inline in a caller's own task belong to that task and are not cancelled.
+3. Handlers already running get a grace period to finish (the ``grace_period`` argument of
+   ``stop()``, else the runtime's ``stop_grace_period``); then they are cancelled and their
+   RPC callers get :class:`RuntimeStoppedError`. ``stop(cancel_in_flight=True)``, or
+   cancelling the task that called ``stop()``, cancels them at once. Handlers running
+   inline in a caller's own task belong to that task and are not cancelled.
 4. When ``stop()`` returns, no handler task of the runtime is running. Called from inside a
    handler, ``stop()`` only requests the stop (waiting would wait for itself); the runtime
-   stops when the last running handler finishes.
+   stops when the running handlers finish or their grace period ends.
+
+Failures: if the workers end abnormally (a publish handler raised a ``BaseException`` that
+is not an ``Exception``, such as ``SystemExit``; or an internal error), every waiting RPC
+caller gets :class:`RuntimeStoppedError` caused by it, queued publishes are kept, and the
+error is raised from the next ``stop()``, ``stop_when_idle()``, ``stop_when()`` or
+``async with`` exit, even though the session has already ended.
+
+Publish-handler errors kept under ``ignore_unhandled_exceptions=False`` are raised by the
+same calls: the first one itself (as autogen-core does), the later ones logged when they
+happened and named in its notes.
 """
 
 from __future__ import annotations
 
+import contextvars
 import sys
 from collections.abc import Callable
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from .._agent_id import AgentId
 from .._contexts import _handler_agent_var
+from ..exceptions import RuntimeStoppedError
 from ._background import spawn_background
+from ._dispatcher import Dispatcher
 
-if TYPE_CHECKING:
-    from ._dispatch import Dispatcher
+__all__ = ["DEFAULT_STOP_GRACE_PERIOD", "Lifecycle"]
+
+DEFAULT_STOP_GRACE_PERIOD = 3.0
+"""Seconds ``stop()`` lets running handlers finish before cancelling them, by default."""
 
 
-class Session:
+class _Session:
     """One run of a runtime, from start to stop."""
 
-    __slots__ = ("bg_task", "cancel", "done", "error", "stop_requested", "tg")
+    __slots__ = ("cancel", "done", "grace", "stop_requested", "tg")
 
-    def __init__(self) -> None:
+    def __init__(self, grace: float) -> None:
         self.stop_requested = anyio.Event()
         self.done = anyio.Event()
         self.cancel = False
-        self.error: BaseException | None = None
+        self.grace = grace
         self.tg: TaskGroup | None = None
-        self.bg_task: Any = None
 
 
 class Lifecycle:
-    """Start/stop logic shared by the runtime; see the module docstring for the rules."""
+    """Starts and stops a dispatcher's workers; see the module docstring for the rules."""
 
-    _dispatch: Dispatcher
-
-    def __init__(self) -> None:
-        self._session: Session | None = None
+    def __init__(self, dispatcher: Dispatcher, *, stop_grace_period: float) -> None:
+        if not stop_grace_period >= 0:
+            raise ValueError(f"stop_grace_period must be >= 0, not {stop_grace_period!r}")
+        self._dispatcher = dispatcher
+        self._grace = stop_grace_period
+        self._session: _Session | None = None
         self._outer: TaskGroup | None = None
-        self._unhandled: list[Exception] = []
-        self._stopping = False  # a stop was requested and the session has not ended yet
+        self._failure: BaseException | None = None  # what ended a session abnormally
+        self.stopping = False  # a stop was requested and the session has not ended yet
+
+    @property
+    def running(self) -> bool:
+        """Whether a session runs (started and not yet stopped)."""
+        return self._session is not None
 
     async def _serve(
-        self, session: Session, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+        self, session: _Session, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        dispatch = self._dispatch
+        dispatcher = self._dispatcher
+        failure: BaseException | None = None
         try:
             async with anyio.create_task_group() as tg:
                 session.tg = tg
-                if session.stop_requested.is_set():
-                    tg.cancel_scope.cancel()
-                await dispatch.run_workers(tg)
+                dispatcher.run_workers(tg)
                 task_status.started()
                 await session.stop_requested.wait()
-                while dispatch.in_flight and not session.cancel:
-                    event = dispatch.flight_event = anyio.Event()
-                    await event.wait()
+                if not session.cancel:
+                    with anyio.move_on_after(session.grace):
+                        await dispatcher.wait_landed()
                 tg.cancel_scope.cancel()
+        except anyio.get_cancelled_exc_class():
+            raise  # cancelled from outside: the enclosing scope handles it
+        except BaseException as exc:
+            failure = _single(exc)
+            self._failure = failure
         finally:
-            dispatch.workers_stopped()
+            dispatcher.workers_stopped(failure)
+            dispatcher.fail_waiting_rpcs(None if failure is None else _stopped_by(failure))
             if self._session is session:
                 self._session = None
-                self._stopping = False
+                self.stopping = False
             session.done.set()
 
     def start(self) -> None:
-        """Start processing messages in a background task (asyncio only).
+        """Start processing messages in a background task.
 
         Raises:
-            RuntimeError: already started; not inside a running loop; or the backend is Trio
-                (use ``async with runtime:`` there).
+            RuntimeError: already started, or not inside a running event loop.
         """
-        if self._session is not None:
+        if self._session is not None or self._outer is not None:
             raise RuntimeError("Runtime is already started")
-        if self._outer is not None:
-            raise RuntimeError("Inside `async with runtime:` the runtime runs with the block")
-        session = Session()
+        session = _Session(self._grace)
 
         async def run() -> None:
             try:
                 await self._serve(session)
-            except BaseException as exc:  # kept for stop() to raise
-                session.error = exc
+            except BaseException:  # cancelled with its event loop: nothing left to report
+                return
 
-        session.bg_task = spawn_background(run)
+        spawn_background(run, contextvars.copy_context())
         self._session = session
 
-    async def __aenter__(self) -> Any:
+    async def enter(self) -> None:
+        """Start the session of an ``async with`` block.
+
+        Raises:
+            RuntimeError: already started.
+        """
         if self._session is not None or self._outer is not None:
             raise RuntimeError("Runtime is already started")
         outer = anyio.create_task_group()
         await outer.__aenter__()
         self._outer = outer
-        session = self._session = Session()
+        session = self._session = _Session(self._grace)
         try:
             await outer.start(self._serve, session)
         except BaseException:
@@ -126,19 +154,14 @@ class Lifecycle:
             self._session = None
             await outer.__aexit__(*sys.exc_info())
             raise
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool | None:
+    async def exit(self, exc: BaseException | None) -> None:
+        """End the session of an ``async with`` block that exits with ``exc``."""
         outer = self._outer
         assert outer is not None
         session = self._session
         if session is not None:
-            self._request_stop(session, cancel=exc is not None)
+            self._request_stop(session, cancel=exc is not None, grace=None)
         try:
             # The block's own exception is not handed to the task group, so it propagates
             # as it was raised (not wrapped in an ExceptionGroup).
@@ -146,64 +169,79 @@ class Lifecycle:
         finally:
             self._outer = None
         if exc is None:
-            self._raise_unhandled()
-        return None
+            self._raise_errors()
+        elif self._failure is not None:
+            exc.add_note(f"the runtime's workers had failed: {self._failure!r}")
+            self._failure = None
 
-    def _request_stop(self, session: Session, *, cancel: bool) -> None:
+    def _request_stop(self, session: _Session, *, cancel: bool, grace: float | None) -> None:
         if not session.stop_requested.is_set():
-            self._stopping = True
+            self.stopping = True
+            if grace is not None:
+                session.grace = grace
             session.stop_requested.set()
-            self._dispatch.dispatching = False
-            self._dispatch.fail_queued_rpcs()
+            self._dispatcher.pause()
+            self._dispatcher.fail_waiting_rpcs()
         if cancel:
             session.cancel = True
             if session.tg is not None:
                 session.tg.cancel_scope.cancel()
 
-    async def stop(self, *, cancel_in_flight: bool = False) -> None:
+    async def stop(
+        self, *, cancel_in_flight: bool = False, grace_period: float | None = None
+    ) -> None:
         """Stop processing messages; see the module docstring for what happens to which message.
 
         Raises:
             RuntimeError: the runtime is not started.
-            Exception | ExceptionGroup: publish-handler errors collected under
-                ``ignore_unhandled_exceptions=False``.
+            ValueError: ``grace_period`` is negative.
+            BaseException: what ended the workers abnormally, or the first publish-handler
+                error kept under ``ignore_unhandled_exceptions=False``.
         """
+        if grace_period is not None and not grace_period >= 0:
+            raise ValueError(f"grace_period must be >= 0, not {grace_period!r}")
         session = self._session
         if session is None:
+            if self._failure is not None:
+                self._raise_errors()
             raise RuntimeError("Runtime is not started")
-        self._request_stop(session, cancel=cancel_in_flight)
+        self._request_stop(session, cancel=cancel_in_flight, grace=grace_period)
         if _handler_agent_var.get(None) is not None:
             return  # inside a handler: the stop completes when the running handlers finish
-        await session.done.wait()
-        if session.error is not None:
-            raise session.error
-        self._raise_unhandled()
+        try:
+            await session.done.wait()
+        except BaseException:
+            # The caller gives up waiting: cancel the handlers now, and still return only
+            # when nothing of the runtime runs.
+            self._request_stop(session, cancel=True, grace=None)
+            with anyio.CancelScope(shield=True):
+                await session.done.wait()
+            raise
+        self._raise_errors()
 
     async def stop_when_idle(self) -> None:
         """Wait until no message is queued and no handler runs, then stop.
 
-        Every message, including those that handlers produce meanwhile, is delivered first.
-
         Raises:
             RuntimeError: the runtime is not started, or this is called inside a handler
                 (the handler itself keeps the runtime busy; use ``stop()`` there).
+            BaseException: as :meth:`stop`.
         """
         if self._session is None:
+            if self._failure is not None:
+                self._raise_errors()
             raise RuntimeError("Runtime is not started")
         if _handler_agent_var.get(None) is not None:
             raise RuntimeError(
                 "stop_when_idle() inside a handler would wait for itself; use stop()"
             )
-        dispatch = self._dispatch
-        while dispatch.outstanding and self._session is not None and not self._stopping:
-            event = dispatch.idle_event
-            if event is None:
-                event = dispatch.idle_event = anyio.Event()
-            await event.wait()
+        dispatcher = self._dispatcher
+        while dispatcher.outstanding and self._session is not None and not self.stopping:
+            await dispatcher.wait_idle()
         if self._session is not None:
             await self.stop()
         else:
-            self._raise_unhandled()
+            self._raise_errors()
 
     async def stop_when(self, condition: Callable[[], bool], check_period: float = 0.05) -> None:
         """Stop once ``condition()`` is true; it is checked after every delivery and every
@@ -211,22 +249,49 @@ class Lifecycle:
 
         Raises:
             RuntimeError: the runtime is not started.
+            BaseException: as :meth:`stop`.
         """
         if self._session is None:
+            if self._failure is not None:
+                self._raise_errors()
             raise RuntimeError("Runtime is not started")
-        dispatch = self._dispatch
+        dispatcher = self._dispatcher
         while not condition() and self._session is not None:
-            event = dispatch.progress_event
-            if event is None:
-                event = dispatch.progress_event = anyio.Event()
             with anyio.move_on_after(check_period):
-                await event.wait()
+                await dispatcher.wait_progress()
         if self._session is not None:
             await self.stop()
+        else:
+            self._raise_errors()
 
-    def _raise_unhandled(self) -> None:
-        errors, self._unhandled = self._unhandled, []
-        if len(errors) == 1:
-            raise errors[0]
+    def _raise_errors(self) -> None:
+        """Raise what ended the workers, else the first kept publish-handler error."""
+        failure, self._failure = self._failure, None
+        errors = self._dispatcher.take_unhandled()
+        if failure is not None:
+            for error in errors:
+                failure.add_note(f"a publish handler also raised {error!r}")
+            raise failure
         if errors:
-            raise ExceptionGroup("unhandled exceptions in message handlers", errors)
+            first = errors[0]
+            for error in errors[1:]:
+                first.add_note(f"another publish handler also raised {error!r} (logged)")
+            raise first
+
+
+def _single(exc: BaseException) -> BaseException:
+    """The one exception inside nested single-member groups, or ``exc`` itself."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _stopped_by(failure: BaseException) -> Callable[[AgentId], BaseException]:
+    def make(recipient: AgentId) -> BaseException:
+        error = RuntimeStoppedError(
+            None, f"the runtime's workers failed ({failure!r}); message to {recipient} not handled"
+        )
+        error.__cause__ = failure
+        return error
+
+    return make

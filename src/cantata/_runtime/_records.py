@@ -1,4 +1,4 @@
-"""Small records the dispatcher moves around: deliveries, reply slots, mailboxes."""
+"""Small records the dispatcher moves around: deliveries, reply slots, mailboxes, workers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import attrs
 
 if TYPE_CHECKING:
     from .._agent_id import AgentId
@@ -15,77 +16,93 @@ if TYPE_CHECKING:
 
 
 class Reply:
-    """Where the response of a queued RPC goes, and how its caller is woken.
+    """Where the response of an RPC that does not run inline goes, and how its caller wakes.
 
     ``baton`` is set when the caller is the dispatching worker itself: its wake-up is then
-    scheduled through the ready queue (a deterministic hand-over) instead of an event set
-    at an arbitrary point.
+    scheduled by the active worker (a deterministic hand-over) instead of an event set at an
+    arbitrary point.
     """
 
-    __slots__ = (
-        "abandoned",
-        "baton",
-        "delivery",
-        "done",
-        "error",
-        "event",
-        "scope",
-        "value",
-        "worker",
-    )
+    __slots__ = ("abandoned", "baton", "done", "error", "event", "scope", "value", "worker")
 
     def __init__(self) -> None:
         self.event = anyio.Event()
         self.done = False
-        self.abandoned = False
+        self.abandoned = False  # the caller stopped waiting
         self.baton = False
         self.value: Any = None
         self.error: BaseException | None = None
-        self.worker: Worker | None = None
-        self.scope: anyio.CancelScope | None = None
-        self.delivery: Delivery | None = None
+        self.worker: Worker | None = None  # the caller's worker, when it holds the baton
+        self.scope: anyio.CancelScope | None = None  # the handler's scope once it runs
 
 
+@attrs.define(kw_only=True, slots=True, eq=False)
 class Delivery:
-    """One message on its way to one agent."""
+    """One message on its way to one agent.
 
-    __slots__ = (
-        "context",
-        "message",
-        "message_id",
-        "recipient",
-        "reply",
-        "sender",
-        "token",
-        "token_supplied",
-        "topic_id",
-    )
+    Build one with :meth:`rpc` or :meth:`publish`. ``topic_id`` is ``None`` exactly for an
+    RPC; ``token`` is ``None`` when the sender passed none (the handler then gets a fresh
+    one); ``context`` is the copy of the sender's context variables the handler runs in;
+    ``reply`` is set when the RPC's caller waits for a reply slot (not inline).
+    """
 
-    def __init__(
-        self,
+    message: Any
+    recipient: AgentId
+    sender: AgentId | None
+    topic_id: TopicId | None
+    token: CancellationToken | None
+    message_id: str
+    context: contextvars.Context
+    reply: Reply | None = None
+
+    @classmethod
+    def rpc(
+        cls,
         message: Any,
         recipient: AgentId,
         sender: AgentId | None,
-        topic_id: TopicId | None,
-        token: CancellationToken,
-        token_supplied: bool,
+        token: CancellationToken | None,
         message_id: str,
-        context: contextvars.Context | None,
-        reply: Reply | None,
-    ) -> None:
-        self.message = message
-        self.recipient = recipient
-        self.sender = sender
-        self.topic_id = topic_id
-        self.token = token
-        self.token_supplied = token_supplied
-        self.message_id = message_id
-        self.context = context
-        self.reply = reply
+    ) -> Delivery:
+        """An RPC from ``sender`` (or from outside any agent) to ``recipient``."""
+        return cls(
+            message=message,
+            recipient=recipient,
+            sender=sender,
+            topic_id=None,
+            token=token,
+            message_id=message_id,
+            context=contextvars.copy_context(),
+        )
+
+    @classmethod
+    def publish(
+        cls,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        topic_id: TopicId,
+        token: CancellationToken | None,
+        message_id: str,
+    ) -> Delivery:
+        """A published message for one subscriber."""
+        return cls(
+            message=message,
+            recipient=recipient,
+            sender=sender,
+            topic_id=topic_id,
+            token=token,
+            message_id=message_id,
+            context=contextvars.copy_context(),
+        )
 
 
 class Mailbox:
-    """Deliveries waiting for one busy agent; exists only while the agent is busy."""
+    """Deliveries waiting for one busy agent; exists only while the agent is busy.
+
+    ``scheduled`` is true exactly while the box is in the ready queue, which it is exactly
+    when it has queued work and room under its limit.
+    """
 
     __slots__ = ("agent_id", "limit", "queue", "running", "scheduled")
 

@@ -2,57 +2,44 @@
 
 from __future__ import annotations
 
-import contextvars
 import itertools
-import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from functools import partial
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from .._agent_id import AgentId
 from .._agent_metadata import AgentMetadata
 from .._agent_type import AgentType
-from .._agents._agent import Agent
 from .._cancellation_token import CancellationToken
-from .._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from .._intervention import InterventionHandler
 from .._message_context import MessageContext
 from .._serialization import MessageSerializer, SerializationRegistry
-from ..exceptions import (
-    MessageCancelledError,
-    RuntimeStoppedError,
-    UnknownAgentTypeError,
-)
-from ..logging import (
-    DeliveryStage,
-    MessageKind,
-)
-from ._chain import chain_var
+from ..exceptions import MessageCancelledError, RuntimeStoppedError, UnknownAgentTypeError
+from ..logging import DeliveryStage, MessageKind
 from ._checkpoint import restore_checkpoint, take_checkpoint
 from ._directory import AgentDirectory
+from ._dispatcher import Dispatcher
 from ._events import INFO, event_logger, log_message
 from ._interventions import DROPPED, intervene_publish, intervene_send
-from ._lifecycle import Lifecycle
-from ._records import Delivery, Reply
-from ._runtime_dispatcher import RuntimeDispatcher, TracedDispatcher
+from ._lifecycle import DEFAULT_STOP_GRACE_PERIOD, Lifecycle
+from ._records import Delivery
+from ._scheduling import DeliveryScheduler
 from ._subscription_index import SubscriptionIndex
 from ._telemetry import runtime_tracer
 from ._trace import TraceHook
 
 if TYPE_CHECKING:
+    from .._agents._agent import Agent
     from .._subscriptions import Subscription
     from .._topic import TopicId
 
 T = TypeVar("T", bound="Agent")
 
-_logger = logging.getLogger(ROOT_LOGGER_NAME)
-_event_logger = logging.getLogger(EVENT_LOGGER_NAME)
-_copy_context = contextvars.copy_context
-_AGENT: Any = Agent  # the default of try_get_underlying_agent_instance(type=...)
+_AGENT: Any = None  # try_get_underlying_agent_instance's default: any agent
 
 
-class SingleThreadedAgentRuntime(Lifecycle):
+class SingleThreadedAgentRuntime:
     """An in-process agent runtime on AnyIO: asyncio and Trio, deterministic, no lost messages.
 
     Guarantees (each checked by property tests on both backends):
@@ -63,7 +50,7 @@ class SingleThreadedAgentRuntime(Lifecycle):
        concurrent handling). An RPC chain that comes back into an agent it already passed
        through (A -> B -> A, A -> A) is admitted at once instead of deadlocking, and so is an
        RPC to an agent that waits, through queued RPCs, for the caller's chain (A waits for
-       B while B, in another chain, calls A).
+       B while B, in another chain, calls A). Chains of any depth work.
     2. **Determinism.** If handlers only await the runtime, the delivery trace (see
        :meth:`add_trace_hook`) is the same in every run and on asyncio and Trio.
     3. **Idle-stop.** :meth:`stop_when_idle` returns exactly when nothing is queued and no
@@ -74,18 +61,22 @@ class SingleThreadedAgentRuntime(Lifecycle):
        is passed on to nested sends. The caller gets :class:`MessageCancelledError`, which on
        asyncio is an ``asyncio.CancelledError``; when the caller's own scope is cancelled it
        sees the backend's usual cancellation.
-    5. **Nothing lost, nothing leaked.** Stopping fails undelivered RPCs with
-       :class:`RuntimeStoppedError`, keeps queued publishes for the next start, and leaves
-       no handler task running (see :mod:`cantata._runtime._lifecycle`). A factory runs
+    5. **Nothing lost, nothing leaked, nothing hangs.** Stopping fails undelivered RPCs with
+       :class:`RuntimeStoppedError`, keeps queued publishes for the next start, gives running
+       handlers at most a grace period, and leaves no handler task running (see
+       :mod:`cantata._runtime._lifecycle`). If the runtime's workers fail, every waiting
+       caller is answered and the error is raised from the next stop call. A factory runs
        exactly once per agent id.
     6. **Errors.** An RPC handler's exception reaches the caller as the same object. A
        publish handler's exception is logged and, with
-       ``ignore_unhandled_exceptions=False``, raised from :meth:`stop`,
-       :meth:`stop_when_idle` or the ``async with`` exit (several as an ``ExceptionGroup``).
-       An unknown recipient type raises :class:`UnknownAgentTypeError`.
+       ``ignore_unhandled_exceptions=False``, the first one is raised from :meth:`stop`,
+       :meth:`stop_when_idle` or the ``async with`` exit. A cancellation a handler raises
+       without anyone asking is its own error (:class:`HandlerCancelledError`). An unknown
+       recipient type raises :class:`UnknownAgentTypeError`.
     7. **Delivery details.** A publish reaches each subscribed agent once, even if several
        subscriptions map the topic to it; the sender does not receive its own publish. A
-       handler runs with the context variables of the code that sent its message.
+       handler runs with the context variables of the code that sent its message, in its
+       own copy: what it sets is never visible to its caller.
 
     Args:
         intervention_handlers: Handlers applied in order, each to the previous one's output
@@ -96,6 +87,13 @@ class SingleThreadedAgentRuntime(Lifecycle):
             with neither, no spans are made and OpenTelemetry is never imported.
         ignore_unhandled_exceptions: If False, publish-handler errors are raised when the
             runtime stops.
+        stop_grace_period: Seconds :meth:`stop` lets running handlers finish before it
+            cancels them (default 3).
+        scheduler: Chooses the order of deliveries among those the guarantees allow, for
+            test harnesses (see :class:`DeliveryScheduler`); ``None`` is FIFO order.
+
+    Raises:
+        ValueError: ``stop_grace_period`` is negative.
     """
 
     def __init__(
@@ -104,20 +102,22 @@ class SingleThreadedAgentRuntime(Lifecycle):
         intervention_handlers: list[InterventionHandler] | None = None,
         tracer_provider: Any = None,
         ignore_unhandled_exceptions: bool = True,
+        stop_grace_period: float = DEFAULT_STOP_GRACE_PERIOD,
+        scheduler: DeliveryScheduler | None = None,
     ) -> None:
-        super().__init__()
         self._directory = AgentDirectory(self)
         self._tracer = runtime_tracer(tracer_provider)
-        self._dispatch = (
-            RuntimeDispatcher(self)
-            if self._tracer is None
-            else TracedDispatcher(self, self._tracer)
+        self._interventions: list[InterventionHandler] = list(intervention_handlers or [])
+        self._dispatcher = Dispatcher(
+            self._directory,
+            interventions=self._interventions,
+            tracer=self._tracer,
+            keep_unhandled=not ignore_unhandled_exceptions,
+            scheduler=scheduler,
         )
+        self._lifecycle = Lifecycle(self._dispatcher, stop_grace_period=stop_grace_period)
         self._subscriptions = SubscriptionIndex()
         self._serialization = SerializationRegistry()
-        self._interventions: list[InterventionHandler] = list(intervention_handlers or [])
-        self._tracer_provider = tracer_provider
-        self._ignore_unhandled = ignore_unhandled_exceptions
         self._id_prefix = uuid.uuid4().hex[:12] + "-"
         self._id_counter = itertools.count(1)
 
@@ -142,95 +142,42 @@ class SingleThreadedAgentRuntime(Lifecycle):
             MessageDroppedException: an intervention handler dropped the message or reply.
             MessageCancelledError: ``cancellation_token`` was cancelled.
             RuntimeStoppedError: the runtime is stopping, or stopped before delivery.
+            HandlerCancelledError: the handler raised a cancellation nobody requested.
             Exception: whatever the handler raised (the same object).
         """
         if message_id is None:
             message_id = self._id_prefix + str(next(self._id_counter))
-        if self._tracer is None:
-            return await self._send(message, recipient, sender, cancellation_token, message_id)
-        with self._tracer.span("create", str(recipient), message, sender, message_id):
-            return await self._send(message, recipient, sender, cancellation_token, message_id)
-
-    async def _send(
-        self,
-        message: Any,
-        recipient: AgentId,
-        sender: AgentId | None,
-        cancellation_token: CancellationToken | None,
-        message_id: str,
-    ) -> Any:
         directory = self._directory
         if (
             recipient.type not in directory.factories
             and recipient.type not in directory.instance_types
         ):
             raise UnknownAgentTypeError(recipient.type)
-        supplied = cancellation_token is not None
-        if cancellation_token is None:
-            cancellation_token = CancellationToken()
-        elif cancellation_token.is_cancelled():
+        if cancellation_token is not None and cancellation_token.is_cancelled():
             raise MessageCancelledError(f"message to {recipient} was cancelled before sending")
         if self._interventions:
             message = await intervene_send(
-                self._interventions, message, recipient, sender, cancellation_token, message_id
-            )
-        if event_logger.isEnabledFor(INFO):
-            log_message(message, sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
-        if self._stopping:
-            raise RuntimeStoppedError(
-                recipient, f"runtime is stopping; message to {recipient} not sent"
-            )
-        dispatch = self._dispatch
-        box = dispatch.claim_inline(recipient)
-        if box is not None:
-            delivery = Delivery(
+                self._interventions,
                 message,
                 recipient,
                 sender,
-                None,
-                cancellation_token,
-                supplied,
+                cancellation_token or CancellationToken(),
                 message_id,
-                None,
-                None,
             )
-            try:
-                result = await dispatch.invoke(delivery, True)
-                if self._interventions or event_logger.isEnabledFor(INFO):
-                    result = await dispatch._respond(delivery, result)
-                return result
-            except BaseException as exc:
-                dispatch._handler_failed(delivery, exc)
-                raise
-            finally:
-                dispatch.release(box)
-        reply = Reply()
-        delivery = Delivery(
-            message,
-            recipient,
-            sender,
-            None,
-            cancellation_token,
-            supplied,
-            message_id,
-            _copy_context(),
-            reply,
-        )
-        reply.delivery = delivery
-        dispatch.enqueue(delivery)
-        chain = chain_var.get()
-        dispatch.add_wait(chain, recipient)
-        hook = (
-            cancellation_token._add_cancel_hook(partial(dispatch.cancel_pending, reply))
-            if supplied
-            else None
-        )
-        try:
-            return await dispatch.wait_reply(reply)
-        finally:
-            dispatch.remove_wait(chain, recipient)
-            if hook is not None:
-                cancellation_token._remove_cancel_hook(hook)
+        if event_logger.isEnabledFor(INFO):
+            log_message(message, sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
+        if self._lifecycle.stopping:
+            raise RuntimeStoppedError(
+                recipient, f"runtime is stopping; message to {recipient} not sent"
+            )
+        if self._tracer is None:
+            return await self._dispatcher.send(
+                Delivery.rpc(message, recipient, sender, cancellation_token, message_id)
+            )
+        with self._tracer.span("create", str(recipient), message, sender, message_id):
+            # Made inside the span, so the handler's spans are its children.
+            delivery = Delivery.rpc(message, recipient, sender, cancellation_token, message_id)
+            return await self._dispatcher.send(delivery)
 
     async def publish_message(
         self,
@@ -251,46 +198,32 @@ class SingleThreadedAgentRuntime(Lifecycle):
         """
         if message_id is None:
             message_id = self._id_prefix + str(next(self._id_counter))
-        if self._tracer is None:
-            return await self._publish(message, topic_id, sender, cancellation_token, message_id)
-        with self._tracer.span("publish", str(topic_id), message, sender, message_id):
-            return await self._publish(message, topic_id, sender, cancellation_token, message_id)
-
-    async def _publish(
-        self,
-        message: Any,
-        topic_id: TopicId,
-        sender: AgentId | None,
-        cancellation_token: CancellationToken | None,
-        message_id: str,
-    ) -> None:
-        supplied = cancellation_token is not None
-        if cancellation_token is None:
-            cancellation_token = CancellationToken()
         if self._interventions:
-            ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
+            token = cancellation_token or CancellationToken()
+            ctx = MessageContext(sender, topic_id, False, token, message_id)
             message = await intervene_publish(self._interventions, message, ctx)
             if message is DROPPED:
                 return
         if event_logger.isEnabledFor(INFO):
             log_message(message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
-        enqueue = self._dispatch.enqueue
+        if self._tracer is None:
+            self._publish(message, topic_id, sender, cancellation_token, message_id)
+            return
+        with self._tracer.span("publish", str(topic_id), message, sender, message_id):
+            self._publish(message, topic_id, sender, cancellation_token, message_id)
+
+    def _publish(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        token: CancellationToken | None,
+        message_id: str,
+    ) -> None:
+        publish = self._dispatcher.publish
         for recipient in self._subscriptions.recipients(topic_id):
-            if sender is not None and recipient == sender:
-                continue
-            enqueue(
-                Delivery(
-                    message,
-                    recipient,
-                    sender,
-                    topic_id,
-                    cancellation_token,
-                    supplied,
-                    message_id,
-                    _copy_context(),
-                    None,
-                )
-            )
+            if recipient != sender:
+                publish(Delivery.publish(message, recipient, sender, topic_id, token, message_id))
 
     # -- agents ----------------------------------------------------------------------------
 
@@ -331,9 +264,9 @@ class SingleThreadedAgentRuntime(Lifecycle):
             TypeError: the agent is not an instance of ``type``.
         """
         agent = await self._directory.get(id)
-        if not isinstance(agent, type):
+        if type is not None and not isinstance(agent, type):
             raise TypeError(f"Agent {id} is a {agent.__class__.__name__}, not a {type.__name__}")
-        return agent
+        return cast(T, agent)
 
     @overload
     async def get(self, id_or_type: AgentId, /, *, lazy: bool = ...) -> AgentId: ...
@@ -377,13 +310,17 @@ class SingleThreadedAgentRuntime(Lifecycle):
         """Capture agent states, subscriptions and queued messages as one JSON document.
 
         Take it when no handler runs: before start, after :meth:`stop` (queued publishes are
-        kept), or when idle. See :mod:`cantata._runtime._checkpoint` for what it holds and
+        kept), or when idle. Agent states are checked to be JSON and copied, so the document
+        is one consistent cut. See :mod:`cantata._runtime._checkpoint` for what it holds and
         what it cannot capture.
 
         Raises:
-            CheckpointError: a handler is running, or RPCs with waiting callers are queued.
+            CheckpointError: a handler is running, RPCs with waiting callers are queued, or
+                an agent's state is not JSON (the error names the agent and the path).
         """
-        return await take_checkpoint(self)
+        return await take_checkpoint(
+            self._dispatcher, self._directory, self._subscriptions, self._serialization
+        )
 
     async def restore_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
         """Load a :meth:`checkpoint` document into this runtime (register the agent types
@@ -393,28 +330,8 @@ class SingleThreadedAgentRuntime(Lifecycle):
             CheckpointError: wrong format or version, or handlers are running.
             UnknownAgentTypeError: an agent type of the checkpoint is not registered.
         """
-        await restore_checkpoint(self, checkpoint)
-
-    def _publish_delivery(
-        self,
-        message: Any,
-        recipient: AgentId,
-        sender: AgentId | None,
-        topic_id: TopicId,
-        message_id: str,
-    ) -> Delivery:
-        """A publish delivery restored from a checkpoint (fresh token, current context)."""
-        self._directory.check_type(recipient.type)
-        return Delivery(
-            message,
-            recipient,
-            sender,
-            topic_id,
-            CancellationToken(),
-            False,
-            message_id,
-            _copy_context(),
-            None,
+        await restore_checkpoint(
+            checkpoint, self._dispatcher, self._directory, self._subscriptions, self._serialization
         )
 
     async def save_state(self) -> Mapping[str, Any]:
@@ -432,11 +349,26 @@ class SingleThreadedAgentRuntime(Lifecycle):
                 await (await self._directory.get(agent_id)).load_state(agent_state)
 
     async def close(self) -> None:
-        """Stop the runtime if it runs, then close every instantiated agent (creation order)."""
-        if self._session is not None:
+        """Stop the runtime if it runs, then close every instantiated agent (creation order).
+
+        Every agent is closed even if some ``close()`` raise.
+
+        Raises:
+            Exception: the one agent's error, or an ``ExceptionGroup`` of several, after all
+                agents were closed; or what :meth:`stop` raises.
+        """
+        if self._lifecycle.running:
             await self.stop()
+        errors: list[Exception] = []
         for agent in list(self._directory.agents.values()):
-            await agent.close()
+            try:
+                await agent.close()
+            except Exception as exc:
+                errors.append(exc)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise ExceptionGroup("agents failed to close", errors)
 
     # -- subscriptions and serializers -----------------------------------------------------
 
@@ -459,24 +391,84 @@ class SingleThreadedAgentRuntime(Lifecycle):
     @property
     def unprocessed_messages_count(self) -> int:
         """Deliveries queued and not yet started."""
-        return self._dispatch.queued
+        return self._dispatcher.queued
 
     async def process_next(self) -> None:
         """Deliver the next queued message in the calling task (for a runtime not started).
 
         Returns at once if nothing is queued. Raises RuntimeError if the runtime is started.
         """
-        if self._session is not None:
+        if self._lifecycle.running:
             raise RuntimeError("process_next() is for a runtime that is not started")
-        await self._dispatch.step()
+        await self._dispatcher.step()
 
     def add_trace_hook(self, hook: TraceHook) -> None:
         """Call ``hook(record)`` with a :class:`DeliveryRecord` before every handler starts."""
-        self._dispatch.trace_hooks.append(hook)
+        self._dispatcher.trace_hooks.append(hook)
 
     def remove_trace_hook(self, hook: TraceHook) -> None:
         """Stop calling ``hook``. Raises ValueError if it was not added."""
-        self._dispatch.trace_hooks.remove(hook)
+        self._dispatcher.trace_hooks.remove(hook)
+
+    # -- running and stopping (rules: cantata._runtime._lifecycle) -------------------------
+
+    def start(self) -> None:
+        """Start processing messages in a background task (asyncio task or Trio system task).
+
+        Prefer ``async with runtime:``, which ties the runtime's tasks to a block.
+
+        Raises:
+            RuntimeError: already started, or not inside a running event loop.
+        """
+        self._lifecycle.start()
+
+    async def stop(
+        self, *, cancel_in_flight: bool = False, grace_period: float | None = None
+    ) -> None:
+        """Stop processing messages.
+
+        Undelivered RPCs fail with :class:`RuntimeStoppedError`, queued publishes are kept
+        for the next start, running handlers get ``grace_period`` seconds (default: the
+        runtime's ``stop_grace_period``) to finish before they are cancelled, at once with
+        ``cancel_in_flight=True`` or when the caller of ``stop()`` is cancelled. When it
+        returns, no handler task of the runtime runs. Inside a handler it only requests the
+        stop.
+
+        Raises:
+            RuntimeError: the runtime is not started.
+            ValueError: ``grace_period`` is negative.
+            BaseException: what ended the runtime's workers abnormally, or the first
+                publish-handler error kept under ``ignore_unhandled_exceptions=False``.
+        """
+        await self._lifecycle.stop(cancel_in_flight=cancel_in_flight, grace_period=grace_period)
+
+    async def stop_when_idle(self) -> None:
+        """Wait until no message is queued and no handler runs, then stop.
+
+        Raises:
+            RuntimeError: not started, or called inside a handler.
+            BaseException: as :meth:`stop`.
+        """
+        await self._lifecycle.stop_when_idle()
+
+    async def stop_when(self, condition: Callable[[], bool], check_period: float = 0.05) -> None:
+        """Stop once ``condition()`` is true (checked after every delivery and every
+        ``check_period`` seconds).
+
+        Raises:
+            RuntimeError: not started.
+            BaseException: as :meth:`stop`.
+        """
+        await self._lifecycle.stop_when(condition, check_period)
 
     async def __aenter__(self) -> SingleThreadedAgentRuntime:
-        return cast(SingleThreadedAgentRuntime, await super().__aenter__())
+        await self._lifecycle.enter()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._lifecycle.exit(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 import json
 import sys
 from typing import Any, Generic, TypeVar, cast
@@ -66,6 +67,7 @@ class CattrsJsonSerializer(Generic[T]):
 
     def _build(self) -> None:
         try:
+            resolve_forward_references(self._cls)
             unstructure = converter.get_unstructure_hook(self._cls)
             structure = converter.get_structure_hook(self._cls)
         except Exception as exc:
@@ -101,6 +103,37 @@ class CattrsJsonSerializer(Generic[T]):
             ) from None
         except Exception as exc:
             raise SerializationError(f"cannot deserialize {self._name}: {_describe(exc)}") from exc
+
+
+def resolve_forward_references(cls: Any, _seen: set[Any] | None = None) -> None:
+    """Resolve string annotations (``List["Node"]``, ``Optional["Point"]``) in the fields of
+    a dataclass or attrs class and of every such class its fields name, in place.
+
+    Needed for classes written without ``from __future__ import annotations`` that refer to
+    themselves or to classes defined later; recursive classes are fine.
+
+    Raises:
+        NameError: a referenced name cannot be found in the class's module.
+    """
+    seen = set() if _seen is None else _seen
+    if cls in seen or not isinstance(cls, type):
+        return
+    seen.add(cls)
+    if attrs.has(cls):
+        attrs.resolve_types(cls)
+        field_types = [field.type for field in attrs.fields(cls)]
+    elif dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls, include_extras=True)
+        for field in dataclasses.fields(cls):
+            field.type = hints.get(field.name, field.type)
+        field_types = [field.type for field in dataclasses.fields(cls)]
+    else:
+        return
+    stack = list(field_types)
+    while stack:
+        kind = stack.pop()
+        stack.extend(typing.get_args(kind))
+        resolve_forward_references(kind, seen)
 
 
 def _describe(exc: BaseException) -> str:

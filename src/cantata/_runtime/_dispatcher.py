@@ -1,0 +1,769 @@
+"""The dispatcher: it owns a delivery from acceptance to reply.
+
+A message's path
+----------------
+``send_message`` and ``publish_message`` validate, run the intervention handlers and hand a
+:class:`Delivery` to :meth:`Dispatcher.send` or :meth:`Dispatcher.publish`. From there:
+
+* **Inline RPC.** An RPC to an agent that may run it now (idle with nothing queued, room
+  under its ``max_concurrency``, or re-entrant: see :meth:`Dispatcher._admit`) runs in the
+  caller's task: no queue, no task switch. The handler's coroutine is stepped inside its
+  own copy of the caller's context variables, so what it sets never leaks to the caller.
+* **Queued.** Every other delivery goes to the recipient's mailbox. Mailboxes with work wait
+  in one FIFO ready queue. Exactly one *active worker* task takes them in order and runs
+  each handler in its own copy of the sender's context.
+* **Deep chains.** After :data:`MAX_INLINE_DEPTH` nested inline RPCs in one task, the next
+  one runs on a worker's fresh stack (already admitted, ahead of the ready queue), so RPC
+  chains of any depth stay clear of the recursion limit.
+* **Determinism.** A handler that only awaits the runtime never yields to the event loop,
+  so runtime-only programs run as one deterministic sequence on every backend. A handler
+  of the active worker that waits for a queued RPC hands the active role to a fresh worker;
+  when the reply is ready the active worker hands the role back (a deterministic point),
+  so exactly one runtime task is runnable at a time.
+* **The keeper.** A handler that suspends on anything else (I/O, sleep) is noticed by the
+  keeper task, which can only run while the active worker is suspended; it gives the
+  active role to a fresh worker. I/O-bound handlers overlap; the I/O decides their order.
+* **Fairness.** The active worker yields every :data:`FAIRNESS` deliveries (twice, so that
+  every task it woke runs one step first, on Trio as on asyncio).
+
+Errors: an RPC handler's exception reaches its caller as the same object. A publish
+handler's exception is logged and kept for the stop under ``ignore_unhandled_exceptions=
+False``. A handler's stray cancellation (one that neither its caller, its token nor the
+runtime requested) is its own error, :class:`HandlerCancelledError`. A ``BaseException``
+that is not an ``Exception`` escaping a publish handler ends the workers: the lifecycle
+reports it from the next stop call and every waiting caller is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import math
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.lowlevel import checkpoint
+
+from .._cancellation_token import CancellationToken
+from .._constants import ROOT_LOGGER_NAME
+from .._contexts import _handler_agent_var
+from .._intervention import InterventionHandler
+from .._message_context import MessageContext
+from .._serialization import _payload_text
+from ..exceptions import HandlerCancelledError, MessageCancelledError, RuntimeStoppedError
+from ..logging import DeliveryStage, MessageHandlerExceptionEvent, MessageKind
+from ._chain import MAX_INLINE_DEPTH, Hop, chain_var
+from ._events import INFO, event_logger, log_message
+from ._in_context import RunInContext
+from ._interventions import intervene_response
+from ._records import Delivery, Mailbox, Reply, Worker
+from ._scheduling import DeliveryScheduler
+from ._telemetry import RuntimeTracer
+from ._trace import TraceHook, announce_delivery
+
+if TYPE_CHECKING:
+    from .._agent_id import AgentId
+    from ._directory import AgentDirectory
+
+__all__ = ["FAIRNESS", "Dispatcher"]
+
+_logger = logging.getLogger(ROOT_LOGGER_NAME)
+
+FAIRNESS = 64
+"""Deliveries the active worker runs between two yields to the event loop."""
+
+
+class Dispatcher:
+    """Mailboxes, the ready queue, workers, replies and the accounting of outstanding work.
+
+    Args:
+        directory: Where agents are found or created.
+        interventions: The runtime's intervention handlers (their ``on_response`` runs here).
+        tracer: Runs every handler in a ``process`` span when given.
+        keep_unhandled: Keep publish handlers' errors for :meth:`take_unhandled`.
+        scheduler: Chooses among ready agents instead of FIFO order (a test harness).
+    """
+
+    def __init__(
+        self,
+        directory: AgentDirectory,
+        *,
+        interventions: Sequence[InterventionHandler] = (),
+        tracer: RuntimeTracer | None = None,
+        keep_unhandled: bool = False,
+        scheduler: DeliveryScheduler | None = None,
+    ) -> None:
+        self._directory = directory
+        self._agents = directory.agents
+        self._limits = directory.limits
+        self._interventions = interventions
+        self._tracer = tracer
+        self._keep_unhandled = keep_unhandled
+        self._scheduler = scheduler
+        self._unhandled: list[Exception] = []
+        self.trace_hooks: list[TraceHook] = []
+        self._boxes: dict[AgentId, Mailbox] = {}
+        self._spare_boxes: list[Mailbox] = []
+        self._waiting_on: dict[AgentId, list[AgentId]] = {}  # agent -> targets of its waits
+        self._ready: deque[Mailbox] = deque()
+        self._urgent: deque[tuple[Delivery, Mailbox]] = deque()  # admitted, fresh stack
+        self._resumes: deque[Reply] = deque()
+        self._outstanding = 0  # deliveries queued or running
+        self._queued = 0  # deliveries waiting in a mailbox
+        self._in_flight = 0  # handlers running
+        self._idle: anyio.Event | None = None
+        self._progress: anyio.Event | None = None
+        self._landed: anyio.Event | None = None  # no handler runs
+        self._dispatching = False  # workers may start deliveries
+        self._stepping = False  # step() runs a delivery in its caller's task
+        self._tg: TaskGroup | None = None
+        self._active: Worker | None = None
+        self._parked = False
+        self._wakeup = anyio.Event()
+        self._keeper_event = anyio.Event()
+        self._keeper_armed = False
+        self._failure: BaseException | None = None  # what ended the workers abnormally
+
+    # -- what the runtime and its lifecycle read ------------------------------------------
+
+    @property
+    def outstanding(self) -> int:
+        """Deliveries queued or running."""
+        return self._outstanding
+
+    @property
+    def queued(self) -> int:
+        """Deliveries waiting in a mailbox."""
+        return self._queued
+
+    @property
+    def in_flight(self) -> int:
+        """Handlers running (inline ones included)."""
+        return self._in_flight
+
+    @property
+    def dispatching(self) -> bool:
+        """Whether workers run (between start and stop)."""
+        return self._dispatching
+
+    def take_unhandled(self) -> list[Exception]:
+        """Return and forget the publish-handler errors kept so far."""
+        errors, self._unhandled = self._unhandled, []
+        return errors
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def send(self, delivery: Delivery) -> Any:
+        """Deliver an RPC and return its handler's response.
+
+        Raises:
+            MessageCancelledError: the delivery's token was cancelled.
+            RuntimeStoppedError: the runtime stopped before the handler finished.
+            HandlerCancelledError: the handler raised a cancellation nobody requested.
+            BaseException: whatever the handler (or a response intervention) raised.
+        """
+        parent = chain_var.get()
+        recipient = delivery.recipient
+        box = self._admit(recipient, parent)
+        if box is None:
+            return await self._send_queued(delivery, parent)
+        depth = 1 if parent is None else parent.depth + 1
+        if depth > MAX_INLINE_DEPTH and self._tg is not None:
+            return await self._send_on_fresh_stack(delivery, box)
+        try:
+            agent = self._agents.get(recipient)
+            if agent is None:
+                agent = await self._directory.get(recipient)
+            coro = self._start(agent, delivery, depth)
+            done, value = _first_step(delivery.context, coro)
+            result = value if done else await RunInContext(delivery.context, coro, value)
+            if self._interventions or event_logger.isEnabledFor(INFO):
+                result = await self._respond(delivery, result)
+            return result
+        except BaseException as exc:
+            if _cancel_requested():
+                raise  # the caller's own cancellation
+            error = self._failed(delivery, exc)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            self._release(box)
+
+    def publish(self, delivery: Delivery) -> None:
+        """Put ``delivery`` in its recipient's mailbox (never suspends)."""
+        recipient = delivery.recipient
+        box = self._boxes.get(recipient)
+        if box is None:
+            box = self._boxes[recipient] = self._new_box(recipient)
+        box.queue.append(delivery)
+        self._queued += 1
+        self._outstanding += 1
+        if not box.scheduled and box.running < box.limit:
+            self._schedule(box)
+
+    async def _send_queued(self, delivery: Delivery, parent: Hop | None) -> Any:
+        if self._failure is not None:
+            raise RuntimeStoppedError(
+                delivery.recipient, f"the runtime failed: {self._failure!r}"
+            ) from self._failure
+        reply = delivery.reply = Reply()
+        self.publish(delivery)
+        chain = () if parent is None else tuple(parent.agents())
+        for agent in chain:
+            self._waiting_on.setdefault(agent, []).append(delivery.recipient)
+        try:
+            return await self._wait_reply(reply, delivery.token)
+        finally:
+            for agent in chain:
+                targets = self._waiting_on[agent]
+                targets.remove(delivery.recipient)
+                if not targets:
+                    del self._waiting_on[agent]
+
+    async def _send_on_fresh_stack(self, delivery: Delivery, box: Mailbox) -> Any:
+        """Run an admitted RPC in a worker (its stack is fresh) and wait for its reply."""
+        delivery.reply = reply = Reply()
+        self._urgent.append((delivery, box))
+        if self._parked:
+            self._unpark()
+        return await self._wait_reply(reply, delivery.token)
+
+    # -- admission and accounting ---------------------------------------------------------
+
+    def _admit(self, recipient: AgentId, parent: Hop | None) -> Mailbox | None:
+        """Mark ``recipient`` busy for an RPC run now in the caller's task, if it may run now.
+
+        It may if the runtime dispatches and the agent is idle with nothing queued, has room
+        under its ``max_concurrency``, is part of the caller's RPC chain (re-entrancy), or is
+        itself waiting, directly or through other agents, for an agent of the caller's chain
+        (two chains calling into each other: queueing would deadlock both, so the call is
+        admitted as a re-entrant one). Returns None if the message must be queued instead.
+        """
+        if not (self._dispatching or self._stepping):
+            return None
+        box = self._boxes.get(recipient)
+        if box is None:
+            if self._spare_boxes:  # inline RPCs make a box per call: reuse them
+                box = self._spare_boxes.pop()
+                box.agent_id = recipient
+                box.limit = self._limits.get(recipient.type, 1)
+            else:
+                box = Mailbox(recipient, self._limits.get(recipient.type, 1))
+            self._boxes[recipient] = box
+        elif (box.queue or box.running >= box.limit) and not self._reentrant(recipient, parent):
+            return None
+        box.running += 1
+        self._outstanding += 1
+        self._in_flight += 1
+        return box
+
+    def _reentrant(self, recipient: AgentId, parent: Hop | None) -> bool:
+        """Whether an RPC from the chain ending at ``parent`` re-enters ``recipient``."""
+        return parent is not None and (
+            recipient in parent or self._waits_for_chain(recipient, parent)
+        )
+
+    def _waits_for_chain(self, target: AgentId, chain: Hop) -> bool:
+        """Whether ``target`` waits (transitively, through queued RPCs) for a chain member."""
+        if not self._waiting_on:
+            return False
+        members = set(chain.agents())
+        seen: set[AgentId] = set()
+        stack = [target]
+        while stack:
+            agent = stack.pop()
+            if agent in members:
+                return True
+            if agent not in seen:
+                seen.add(agent)
+                stack.extend(self._waiting_on.get(agent, ()))
+        return False
+
+    def _new_box(self, recipient: AgentId) -> Mailbox:
+        """A mailbox for ``recipient``, reusing a spare one (inline RPCs make one per call)."""
+        limit = self._limits.get(recipient.type, 1)
+        if self._spare_boxes:
+            box = self._spare_boxes.pop()
+            box.agent_id = recipient
+            box.limit = limit
+            return box
+        return Mailbox(recipient, limit)
+
+    def _schedule(self, box: Mailbox) -> None:
+        box.scheduled = True
+        self._ready.append(box)
+        if self._parked:
+            self._unpark()
+
+    def _release(self, box: Mailbox) -> None:
+        """One delivery of ``box`` finished (or was skipped); reschedule or forget the box."""
+        box.running -= 1
+        self._in_flight -= 1
+        if box.queue:
+            if not box.scheduled and box.running < box.limit:
+                self._schedule(box)
+        elif not box.running:
+            del self._boxes[box.agent_id]
+            if len(self._spare_boxes) < 64:
+                self._spare_boxes.append(box)
+        self._done_one()
+
+    def _forget(self, box: Mailbox) -> None:
+        del self._boxes[box.agent_id]
+        if len(self._spare_boxes) < 64:
+            self._spare_boxes.append(box)
+
+    def _done_one(self) -> None:
+        self._outstanding -= 1
+        if self._progress is not None:
+            self._progress.set()
+            self._progress = None
+        if not self._outstanding and self._idle is not None:
+            self._idle.set()
+            self._idle = None
+        if not self._in_flight and self._landed is not None:
+            self._landed.set()
+            self._landed = None
+
+    def _unpark(self) -> None:
+        self._parked = False
+        self._wakeup.set()
+
+    # -- waiting for the dispatcher -------------------------------------------------------
+
+    async def wait_idle(self) -> None:
+        """Wait until nothing is queued or running, or the workers stop."""
+        if self._outstanding:
+            if self._idle is None:
+                self._idle = anyio.Event()
+            await self._idle.wait()
+
+    async def wait_progress(self) -> None:
+        """Wait until a delivery finishes, or the workers stop."""
+        if self._progress is None:
+            self._progress = anyio.Event()
+        await self._progress.wait()
+
+    async def wait_landed(self) -> None:
+        """Wait until no handler runs."""
+        while self._in_flight:
+            if self._landed is None:
+                self._landed = anyio.Event()
+            await self._landed.wait()
+
+    # -- running a handler ----------------------------------------------------------------
+
+    def _start(self, agent: Any, delivery: Delivery, depth: int) -> Coroutine[Any, Any, Any]:
+        """Prepare ``delivery.context`` (a private copy) for the handler; return the handler's
+        coroutine, to be stepped inside that context."""
+        recipient = delivery.recipient
+        rpc = delivery.topic_id is None
+        token = delivery.token
+        ctx = MessageContext(
+            delivery.sender,
+            delivery.topic_id,
+            rpc,
+            CancellationToken() if token is None else token,
+            delivery.message_id,
+        )
+        if self.trace_hooks or event_logger.isEnabledFor(INFO):
+            announce_delivery(self.trace_hooks, delivery, rpc)
+        context = delivery.context
+        context.run(_handler_agent_var.set, recipient)
+        context.run(chain_var.set, Hop(recipient, context.get(chain_var) if rpc else None, depth))
+        if token is None and delivery.reply is None and self._tracer is None:
+            handler: Coroutine[Any, Any, Any] = agent.on_message(delivery.message, ctx)
+            return handler  # nobody but the handler itself can cancel it
+        return self._handle_in_scope(agent, delivery, ctx)
+
+    async def _handle_in_scope(self, agent: Any, delivery: Delivery, ctx: MessageContext) -> Any:
+        """Call the handler in a cancel scope that its token and its caller can cancel, and
+        in a ``process`` span when tracing."""
+        if self._tracer is None:
+            return await self._handle_cancellable(agent, delivery, ctx)
+        with self._tracer.span(
+            "process",
+            str(delivery.recipient),
+            delivery.message,
+            delivery.sender,
+            delivery.message_id,
+        ):
+            return await self._handle_cancellable(agent, delivery, ctx)
+
+    async def _handle_cancellable(self, agent: Any, delivery: Delivery, ctx: MessageContext) -> Any:
+        token = ctx.cancellation_token
+        scope = anyio.CancelScope()
+        if delivery.reply is not None:
+            delivery.reply.scope = scope
+        hook = token.add_cancel_hook(scope.cancel)
+        try:
+            with scope:
+                return await agent.on_message(delivery.message, ctx)
+        finally:
+            token.remove_cancel_hook(hook)
+        raise MessageCancelledError(f"message to {delivery.recipient} was cancelled")
+
+    async def _respond(self, delivery: Delivery, result: Any) -> Any:
+        """Apply response interventions to an RPC result and log the response."""
+        if self._interventions:
+            result = await intervene_response(self._interventions, delivery, result)
+        if event_logger.isEnabledFor(INFO):
+            log_message(
+                result, delivery.recipient, delivery.sender, MessageKind.RESPOND, DeliveryStage.SEND
+            )
+        return result
+
+    def _failed(self, delivery: Delivery, exc: BaseException) -> BaseException:
+        """Report a handler's error; return what its caller gets.
+
+        A stray cancellation becomes :class:`HandlerCancelledError`. An ``Exception`` is
+        logged as an event; a publish handler's is logged at ERROR and kept if asked to.
+        """
+        if isinstance(exc, MessageCancelledError):
+            return exc
+        if isinstance(exc, anyio.get_cancelled_exc_class()):
+            exc = HandlerCancelledError(delivery.recipient)
+        if not isinstance(exc, Exception):
+            return exc
+        if event_logger.isEnabledFor(INFO):
+            event_logger.info(
+                MessageHandlerExceptionEvent(
+                    payload=_payload_text(delivery.message),
+                    handling_agent=delivery.recipient,
+                    exception=exc,
+                )
+            )
+        if delivery.topic_id is not None:
+            _logger.error(
+                "Error processing publish message for %s", delivery.recipient, exc_info=exc
+            )
+            if self._keep_unhandled:
+                self._unhandled.append(exc)
+        return exc
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        """Run a queued delivery in the current worker and settle its reply."""
+        reply = delivery.reply
+        if reply is not None and reply.done:
+            return  # the caller gave up before delivery: nothing to deliver
+        token = delivery.token
+        if token is not None and token.is_cancelled():
+            if reply is not None:
+                self._finish(reply, error=MessageCancelledError("message was cancelled"))
+            return
+        try:
+            recipient = delivery.recipient
+            agent = self._agents.get(recipient)
+            if agent is None:
+                agent = await self._directory.get(recipient)
+            coro = self._start(agent, delivery, 0)
+            done, value = _first_step(delivery.context, coro)
+            result = value if done else await RunInContext(delivery.context, coro, value)
+            if reply is not None and (self._interventions or event_logger.isEnabledFor(INFO)):
+                result = await self._respond(delivery, result)
+        except BaseException as exc:
+            if _cancel_requested():  # the runtime stops its workers
+                if reply is not None:
+                    self._finish(reply, error=RuntimeStoppedError(delivery.recipient))
+                raise
+            error = self._failed(delivery, exc)
+            if error is not exc:
+                error.__cause__ = exc
+            if reply is not None:
+                self._finish(reply, error=error)
+            elif not isinstance(error, (Exception, MessageCancelledError)):
+                raise  # e.g. SystemExit from a publish handler: it ends the workers
+        else:
+            if reply is not None:
+                self._finish(reply, value=result)
+
+    # -- replies --------------------------------------------------------------------------
+
+    def _finish(
+        self, reply: Reply, *, value: Any = None, error: BaseException | None = None
+    ) -> None:
+        """Settle ``reply`` once; wake its caller (through the active worker if it holds
+        the baton and workers run)."""
+        if reply.done:
+            return
+        reply.done = True
+        reply.value = value
+        reply.error = error
+        if reply.baton and self._tg is not None:
+            self._resumes.append(reply)
+            if self._parked:
+                self._unpark()
+        else:
+            reply.event.set()
+
+    async def _wait_reply(self, reply: Reply, token: CancellationToken | None) -> Any:
+        """Wait for a reply; hand over the active role if this task holds it."""
+        worker = self._active
+        if worker is not None and worker.in_user and worker.task_id == anyio.get_current_task().id:
+            reply.baton = True
+            reply.worker = worker
+            self._spawn_worker()
+        hook = None if token is None else token.add_cancel_hook(partial(self._cancelled, reply))
+        try:
+            await reply.event.wait()
+            if reply.baton:
+                await _let_woken_tasks_run()
+        except BaseException:
+            reply.abandoned = True
+            if not reply.done:
+                reply.done = True
+                if reply.scope is not None:
+                    reply.scope.cancel()  # the handler runs: cancel it with its caller
+            raise
+        finally:
+            if hook is not None and token is not None:
+                token.remove_cancel_hook(hook)
+            if reply.baton and reply.worker is not None:
+                reply.worker.resuming = False
+        if reply.error is not None:
+            raise reply.error
+        return reply.value
+
+    def _cancelled(self, reply: Reply) -> None:
+        """Token hook: fail a reply whose handler has not started (a started one is
+        cancelled through its own scope)."""
+        if reply.scope is None:
+            self._finish(reply, error=MessageCancelledError("message was cancelled"))
+
+    # -- workers --------------------------------------------------------------------------
+
+    def run_workers(self, tg: TaskGroup) -> None:
+        """Start the keeper and the first worker in ``tg``; dispatching starts."""
+        self._tg = tg
+        self._dispatching = True
+        self._failure = None
+        tg.start_soon(self._keep)
+        self._spawn_worker()
+
+    def _spawn_worker(self) -> None:
+        assert self._tg is not None
+        worker = Worker()
+        self._active = worker
+        self._tg.start_soon(self._work, worker)
+
+    async def _work(self, worker: Worker) -> None:
+        worker.task_id = anyio.get_current_task().id
+        await _let_woken_tasks_run()
+        ready = self._ready
+        count = 0
+        while self._active is worker:
+            if self._resumes:
+                reply = self._next_resume()
+                if reply.abandoned:
+                    continue
+                waiter = reply.worker
+                assert waiter is not None
+                waiter.resuming = True  # runnable but not yet running: not for the keeper
+                self._active = waiter  # hand the role back to the waiting handler
+                reply.event.set()
+                return
+            if self._urgent:
+                delivery, box = self._urgent.popleft()
+                await self._execute(delivery, box, worker)
+            elif ready and self._dispatching:
+                box = ready.popleft() if self._scheduler is None else self._choose_box()
+                await self._run_next(box, worker)
+            else:
+                self._parked = True
+                self._wakeup = anyio.Event()
+                await self._wakeup.wait()
+                continue
+            count += 1
+            if count >= FAIRNESS:
+                count = 0
+                await _let_woken_tasks_run()
+
+    def _choose_box(self) -> Mailbox:
+        ready = self._ready
+        if len(ready) == 1 or self._scheduler is None:
+            return ready.popleft()
+        index = self._scheduler.choose([box.agent_id for box in ready])
+        box = ready[index]
+        del ready[index]
+        return box
+
+    def _next_resume(self) -> Reply:
+        resumes = self._resumes
+        if len(resumes) == 1 or self._scheduler is None:
+            return resumes.popleft()
+        index = self._scheduler.choose_resume(len(resumes))
+        reply = resumes[index]
+        del resumes[index]
+        return reply
+
+    async def _run_next(self, box: Mailbox, worker: Worker) -> None:
+        """Start the next delivery of a scheduled ``box`` in ``worker``."""
+        delivery = box.queue.popleft()
+        self._queued -= 1
+        self._in_flight += 1
+        box.running += 1
+        box.scheduled = False
+        if box.queue and box.running < box.limit:
+            box.scheduled = True
+            self._ready.append(box)
+        await self._execute(delivery, box, worker)
+
+    async def _execute(self, delivery: Delivery, box: Mailbox, worker: Worker) -> None:
+        worker.in_user = True
+        if not self._keeper_armed:
+            self._keeper_armed = True
+            self._keeper_event.set()
+        try:
+            await self._deliver(delivery)
+        finally:
+            worker.in_user = False
+            self._release(box)
+
+    async def _keep(self) -> None:
+        """Give the active role away when the active worker is suspended inside a handler."""
+        while True:
+            self._keeper_event = anyio.Event()
+            self._keeper_armed = False
+            await self._keeper_event.wait()
+            worker = self._active
+            if worker is not None and worker.in_user and not worker.resuming:
+                self._spawn_worker()
+
+    async def step(self) -> bool:
+        """Run the next queued delivery in the calling task; False if nothing is queued."""
+        if self._urgent or not self._ready:
+            return False
+        box = self._ready.popleft() if self._scheduler is None else self._choose_box()
+        self._stepping = True
+        try:
+            await self._run_next(box, Worker())
+        finally:
+            self._stepping = False
+        return True
+
+    # -- stopping -------------------------------------------------------------------------
+
+    def pause(self) -> bool:
+        """Stop starting deliveries (running ones go on); return whether it was dispatching."""
+        was = self._dispatching
+        self._dispatching = False
+        return was
+
+    def resume(self, was_dispatching: bool) -> None:
+        """Undo :meth:`pause`."""
+        if was_dispatching and self._tg is not None:
+            self._dispatching = True
+            if self._parked and self._ready:
+                self._unpark()
+
+    def fail_waiting_rpcs(
+        self, make_error: Callable[[AgentId], BaseException] | None = None
+    ) -> None:
+        """Answer every RPC that waits for a worker to start it with an error.
+
+        ``make_error(recipient)`` builds the error; the default is
+        :class:`RuntimeStoppedError`. Queued publishes stay, in order.
+        """
+        make: Callable[[AgentId], BaseException] = (
+            RuntimeStoppedError if make_error is None else make_error
+        )
+        while self._urgent:
+            delivery, box = self._urgent.popleft()
+            assert delivery.reply is not None
+            self._finish(delivery.reply, error=make(delivery.recipient))
+            self._release(box)
+        for box in list(self._boxes.values()):
+            if not any(delivery.reply is not None for delivery in box.queue):
+                continue
+            keep: deque[Delivery] = deque()
+            for delivery in box.queue:
+                if delivery.reply is None:
+                    keep.append(delivery)
+                    continue
+                self._queued -= 1
+                self._finish(delivery.reply, error=make(delivery.recipient))
+                self._done_one()
+            box.queue = keep
+            if not keep:
+                if box.scheduled:
+                    self._ready.remove(box)
+                    box.scheduled = False
+                if not box.running:
+                    self._forget(box)
+
+    def workers_stopped(self, failure: BaseException | None = None) -> None:
+        """Forget the workers after their task group ended; answer whoever waits.
+
+        With ``failure`` (what ended them abnormally), later RPCs that would wait for a
+        worker fail at once until the workers run again.
+        """
+        self._failure = failure
+        self._tg = None
+        self._active = None
+        self._parked = False
+        self._dispatching = False
+        for event in (self._idle, self._progress, self._landed):
+            if event is not None:
+                event.set()
+        self._idle = self._progress = self._landed = None
+        while self._resumes:
+            self._resumes.popleft().event.set()
+        self._wakeup = anyio.Event()
+        self._keeper_event = anyio.Event()
+        self._keeper_armed = False
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def queued_in_order(self) -> Iterator[Delivery]:
+        """Every queued delivery, mailbox by mailbox, in the order the mailboxes would run.
+
+        Enqueuing them again in this order rebuilds the same mailboxes and ready queue.
+        """
+        seen: set[int] = set()
+        for box in (*self._ready, *self._boxes.values()):
+            if id(box) not in seen:
+                seen.add(id(box))
+                yield from box.queue
+
+
+def _first_step(context: contextvars.Context, coro: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
+    """Run ``coro`` up to its first suspension inside ``context``.
+
+    Returns ``(True, result)`` if it finished (a handler that only awaits the runtime
+    usually does), else ``(False, what it yielded)`` for :class:`RunInContext` to go on with.
+    """
+    try:
+        return False, context.run(coro.send, None)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def _cancel_requested() -> bool:
+    """Whether the current task is being cancelled (by a cancel scope or, on asyncio, by
+    ``Task.cancel``), as opposed to a cancellation exception raised by code on its own."""
+    if anyio.current_effective_deadline() == -math.inf:
+        return True
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # not on asyncio
+        return False
+    return task is not None and task.cancelling() > 0
+
+
+async def _let_woken_tasks_run() -> None:
+    """Yield so that every task made runnable so far runs one step first.
+
+    Two checkpoints: Trio runs the tasks of a batch in random order, so after one checkpoint
+    another woken task may still be behind us in the same batch; after the second, it ran.
+    The runtime yields only at points its own state decides (hand-overs, every
+    ``FAIRNESS`` deliveries, when idle), so where an outside task acts again is
+    deterministic.
+    """
+    await checkpoint()
+    await checkpoint()
