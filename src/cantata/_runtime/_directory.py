@@ -62,6 +62,15 @@ class AgentDirectory:
         if agent_type not in self.factories and agent_type not in self.instance_types:
             raise UnknownAgentTypeError(agent_type)
 
+    def check_instance(self, agent_id: AgentId) -> None:
+        """Raise :class:`UnknownAgentTypeError` unless ``agent_id`` is a registered instance."""
+        if agent_id not in self.agents or agent_id.type not in self.instance_types:
+            if agent_id.type in self.instance_types:
+                raise UnknownAgentTypeError(
+                    agent_id.type, f"No agent instance registered with id {agent_id}"
+                )
+            raise UnknownAgentTypeError(agent_id.type)
+
     def add_factory(self, agent_type: str, factory: Factory, expected: type[Any] | None) -> None:
         if self.is_registered(agent_type):
             raise ValueError(f"Agent with type {agent_type} already exists.")

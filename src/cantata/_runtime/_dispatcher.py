@@ -542,7 +542,6 @@ class Dispatcher:
         """Start the keeper and the first worker in ``tg``; dispatching starts."""
         self._tg = tg
         self._dispatching = True
-        self._failure = None
         tg.start_soon(self._keep)
         self._spawn_worker()
 
@@ -697,11 +696,16 @@ class Dispatcher:
                 if not box.running:
                     self._forget(box)
 
+    def clear_failure(self) -> None:
+        """The failure of the last workers was reported, or new workers start: RPCs that
+        must wait for a worker wait again."""
+        self._failure = None
+
     def workers_stopped(self, failure: BaseException | None = None) -> None:
         """Forget the workers after their task group ended; answer whoever waits.
 
         With ``failure`` (what ended them abnormally), later RPCs that would wait for a
-        worker fail at once until the workers run again.
+        worker fail at once until :meth:`clear_failure`.
         """
         self._failure = failure
         self._tg = None

@@ -125,6 +125,7 @@ class Lifecycle:
         if self._session is not None or self._outer is not None:
             raise RuntimeError("Runtime is already started")
         session = _Session(self._grace)
+        self._dispatcher.clear_failure()
 
         async def run() -> None:
             try:
@@ -143,6 +144,7 @@ class Lifecycle:
         """
         if self._session is not None or self._outer is not None:
             raise RuntimeError("Runtime is already started")
+        self._dispatcher.clear_failure()
         outer = anyio.create_task_group()
         await outer.__aenter__()
         self._outer = outer
@@ -267,6 +269,7 @@ class Lifecycle:
     def _raise_errors(self) -> None:
         """Raise what ended the workers, else the first kept publish-handler error."""
         failure, self._failure = self._failure, None
+        self._dispatcher.clear_failure()
         errors = self._dispatcher.take_unhandled()
         if failure is not None:
             for error in errors:

@@ -15,7 +15,7 @@ from .._cancellation_token import CancellationToken
 from .._intervention import InterventionHandler
 from .._message_context import MessageContext
 from .._serialization import MessageSerializer, SerializationRegistry
-from ..exceptions import MessageCancelledError, RuntimeStoppedError, UnknownAgentTypeError
+from ..exceptions import MessageCancelledError, RuntimeStoppedError
 from ..logging import DeliveryStage, MessageKind
 from ._checkpoint import restore_checkpoint, take_checkpoint
 from ._directory import AgentDirectory
@@ -147,12 +147,8 @@ class SingleThreadedAgentRuntime:
         """
         if message_id is None:
             message_id = self._id_prefix + str(next(self._id_counter))
-        directory = self._directory
-        if (
-            recipient.type not in directory.factories
-            and recipient.type not in directory.instance_types
-        ):
-            raise UnknownAgentTypeError(recipient.type)
+        if recipient.type not in self._directory.factories:
+            self._directory.check_instance(recipient)
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise MessageCancelledError(f"message to {recipient} was cancelled before sending")
         if self._interventions:

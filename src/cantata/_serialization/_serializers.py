@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import typing
 import json
 import sys
+import typing
 from typing import Any, Generic, TypeVar, cast
 
 import attrs
