@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import anyio.lowlevel
@@ -81,13 +81,14 @@ class Recursive(RoutedAgent):
         if message.depth == 0:
             return 0
         target = self.id if self.to_self else AgentId(self.id.type, str(message.depth - 1))
-        return 1 + await self.send_message(Call(message.depth - 1), target)
+        below: int = await self.send_message(Call(message.depth - 1), target)
+        return 1 + below
 
 
 async def _probe_runtime(
     action: Callable[[Probe, Go], Any], **kwargs: Any
 ) -> SingleThreadedAgentRuntime:
-    Probe.action = staticmethod(action)  # type: ignore[assignment]  # per-test behaviour
+    Probe.action = staticmethod(action)
     runtime = SingleThreadedAgentRuntime(**kwargs)
     await Probe.register(runtime, "probe", Probe)
     await runtime.add_subscription(TypeSubscription("go", "probe"))
@@ -121,11 +122,14 @@ async def test_a_fatal_publish_handler_error_is_raised_and_answers_every_caller(
         runtime.start()
         await runtime.publish_message(Go(0), GO)  # runs in a worker and waits
 
+        answered = anyio.Event()
+
         async def queued_caller() -> None:
             try:
                 await runtime.send_message(Go(3), busy)  # queued behind the busy handler
             except BaseException as exc:
                 errors.append(exc)
+            answered.set()
 
         async def stuck_caller() -> None:
             # Inline in its own task, or in a worker if the session has not started yet:
@@ -139,8 +143,7 @@ async def test_a_fatal_publish_handler_error_is_raised_and_answers_every_caller(
             tg.start_soon(queued_caller)
             await anyio.wait_all_tasks_blocked()
             release.set()
-            while not errors:
-                await anyio.sleep(0.01)
+            await answered.wait()
             tg.cancel_scope.cancel()
         assert len(errors) == 1 and isinstance(errors[0], RuntimeStoppedError)
         assert isinstance(errors[0].__cause__, Fatal)
@@ -179,7 +182,7 @@ async def test_a_fatal_error_leaves_the_async_with_block_and_keeps_publishes() -
         async def record(agent: Probe, message: Go) -> None:
             seen.append(message.n)
 
-        Probe.action = staticmethod(record)  # type: ignore[assignment]
+        Probe.action = staticmethod(record)
         async with runtime:
             await runtime.stop_when_idle()
         assert seen == [1]
@@ -433,7 +436,7 @@ class Halting(RoutedAgent):
     async def on_go(self, message: Go, ctx: MessageContext) -> int:
         Halting.log.append(f"{'rpc' if ctx.is_rpc else 'publish'} {message.n}")
         if not ctx.is_rpc and message.n == 0:
-            await self.runtime.stop()
+            await cast(SingleThreadedAgentRuntime, self.runtime).stop()
         return message.n
 
 
