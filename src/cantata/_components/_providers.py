@@ -27,6 +27,7 @@ _CONTEXTS = (
 _REPLAY = "cantata.models.replay.ReplayChatCompletionClient"
 _OPENAI = "cantata.models.openai.OpenAIChatCompletionClient"
 _AZURE = "cantata.models.openai.AzureOpenAIChatCompletionClient"
+_DISKCACHE = "cantata.cache_store.diskcache.DiskCacheStore"
 
 WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "replay_chat_completion_client": _REPLAY,
@@ -44,7 +45,9 @@ WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "autogen_core.tools.StaticWorkbench": "cantata.tools.StaticWorkbench",
     "autogen_core.tools.StaticStreamWorkbench": "cantata.tools.StaticStreamWorkbench",
     "autogen_ext.models.cache.ChatCompletionCache": "cantata.models.cache.ChatCompletionCache",
-    "autogen_ext.cache_store.diskcache.DiskCacheStore": "cantata.models.cache.DiskCacheStore",
+    "autogen_ext.cache_store.diskcache.DiskCacheStore": _DISKCACHE,
+    "cantata.models.cache.DiskCacheStore": _DISKCACHE,  # the provider name earlier versions wrote
+    "autogen_ext.cache_store.redis.RedisStore": "cantata.cache_store.redis.RedisStore",
     **{f"autogen_core.model_context.{name}": f"cantata.model_context.{name}" for name in _CONTEXTS},
 }
 """Provider aliases: autogen's names (and short names) -> the cantata class to load."""
