@@ -177,51 +177,41 @@ def test_prefix_and_ttl(client: redis.Redis) -> None:
         RedisStore[int](client, ttl=0)
 
 
-def test_chat_completion_cache_on_redis(client: redis.Redis) -> None:
-    import anyio
-
-    async def main() -> None:
-        store = RedisStore[CHAT_CACHE_VALUE_TYPE](client)
-        replay = ReplayChatCompletionClient(["Paris.", "streamed reply"])
-        replay.set_cached_bool_value(False)
-        cache = ChatCompletionCache(replay, store)
-        question = [UserMessage(content="Capital of France?", source="user")]
-        first = await cache.create(question)
-        second = await cache.create(question)
-        assert (first.content, first.cached) == ("Paris.", False)
-        assert isinstance(second, CreateResult)
-        assert (second.content, second.cached) == ("Paris.", True)
-        stream = [
-            item async for item in cache.create_stream([UserMessage(content="s", source="u")])
-        ]
-        again = [item async for item in cache.create_stream([UserMessage(content="s", source="u")])]
-        assert [i for i in again if isinstance(i, str)] == [i for i in stream if isinstance(i, str)]
-        final = again[-1]
-        assert isinstance(final, CreateResult)
-        assert final.cached
-
-    anyio.run(main)
+@pytest.mark.anyio
+async def test_chat_completion_cache_on_redis(anyio_backend: str, client: redis.Redis) -> None:
+    store = RedisStore[CHAT_CACHE_VALUE_TYPE](client)
+    replay = ReplayChatCompletionClient(["Paris.", "streamed reply"])
+    replay.set_cached_bool_value(False)
+    cache = ChatCompletionCache(replay, store)
+    question = [UserMessage(content="Capital of France?", source="user")]
+    first = await cache.create(question)
+    second = await cache.create(question)
+    assert (first.content, first.cached) == ("Paris.", False)
+    assert isinstance(second, CreateResult)
+    assert (second.content, second.cached) == ("Paris.", True)
+    stream = [item async for item in cache.create_stream([UserMessage(content="s", source="u")])]
+    again = [item async for item in cache.create_stream([UserMessage(content="s", source="u")])]
+    assert [i for i in again if isinstance(i, str)] == [i for i in stream if isinstance(i, str)]
+    final = again[-1]
+    assert isinstance(final, CreateResult)
+    assert final.cached
 
 
-def test_reads_entries_autogen_wrote(client: redis.Redis) -> None:
-    import anyio
-
+@pytest.mark.anyio
+async def test_reads_entries_autogen_wrote(anyio_backend: str, client: redis.Redis) -> None:
     result = CreateResult(
         finish_reason="stop", content="from autogen", usage=RequestUsage(1, 2), cached=False
     )
     question = [UserMessage(content="q", source="user")]
 
-    async def main() -> None:
-        store = RedisStore[CHAT_CACHE_VALUE_TYPE](client)
-        empty = ChatCompletionCache(ReplayChatCompletionClient(["x"]), store)
-        await empty.create(question)  # learn the key by caching once
-        (key,) = [k.decode() if isinstance(k, bytes) else k for k in client.keys("*")]
-        client.set(key, result.model_dump_json().encode())  # as autogen's RedisStore writes
-        cache = ChatCompletionCache(ReplayChatCompletionClient([]), store)
-        hit = await cache.create(question)
-        assert (hit.content, hit.cached) == ("from autogen", True)
-
-    anyio.run(main)
+    store = RedisStore[CHAT_CACHE_VALUE_TYPE](client)
+    empty = ChatCompletionCache(ReplayChatCompletionClient(["x"]), store)
+    await empty.create(question)  # learn the key by caching once
+    (key,) = [k.decode() if isinstance(k, bytes) else k for k in client.keys("*")]
+    client.set(key, result.model_dump_json().encode())  # as autogen's RedisStore writes
+    cache = ChatCompletionCache(ReplayChatCompletionClient([]), store)
+    hit = await cache.create(question)
+    assert (hit.content, hit.cached) == ("from autogen", True)
 
 
 def test_component_config(client: redis.Redis, redis_port: int) -> None:

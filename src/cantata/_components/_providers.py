@@ -48,6 +48,7 @@ WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "autogen_ext.cache_store.diskcache.DiskCacheStore": _DISKCACHE,
     "cantata.models.cache.DiskCacheStore": _DISKCACHE,  # the provider name earlier versions wrote
     "autogen_ext.cache_store.redis.RedisStore": "cantata.cache_store.redis.RedisStore",
+    "autogen_ext.tools.http.HttpTool": "cantata.tools.http.HttpTool",
     **{f"autogen_core.model_context.{name}": f"cantata.model_context.{name}" for name in _CONTEXTS},
 }
 """Provider aliases: autogen's names (and short names) -> the cantata class to load."""
