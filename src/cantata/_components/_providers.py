@@ -10,6 +10,9 @@ __all__ = [
     "WELL_KNOWN_PROVIDERS",
     "allow_component_namespaces",
     "check_provider",
+    "is_trusted",
+    "split_provider",
+    "untrusted_error",
 ]
 
 ALLOWED_NAMESPACES_ENV = "CANTATA_ALLOWED_COMPONENT_NAMESPACES"
@@ -81,18 +84,39 @@ def _trusted_namespaces() -> list[str]:
     return [*_TRUSTED_NAMESPACES, *_allowed_namespaces, *extra]
 
 
-def check_provider(provider: str) -> tuple[str, str]:
-    """Split *provider* into module and class name; refuse untrusted modules."""
+def split_provider(provider: str) -> tuple[str, str]:
+    """Split *provider* into module and class name.
+
+    Raises:
+        ValueError: *provider* is not a dotted ``module.ClassName``.
+    """
     module_path, _, class_name = provider.rpartition(".")
     parts = [*module_path.split("."), class_name]
     if not module_path or not all(part.isidentifier() for part in parts):
         raise ValueError(f"Invalid component provider {provider!r}: expected 'module.ClassName'")
-    trusted = _trusted_namespaces()
-    if not any(module_path == ns or module_path.startswith(ns + ".") for ns in trusted):
-        raise ValueError(
-            f"Component provider {provider!r} is not in a trusted namespace "
-            f"({', '.join(trusted)}); its module was not imported. Trust it with "
-            f"cantata.allow_component_namespaces({module_path.split('.')[0]!r}) or the "
-            f"{ALLOWED_NAMESPACES_ENV} environment variable."
-        )
+    return module_path, class_name
+
+
+def is_trusted(module_path: str) -> bool:
+    """Whether configs may import *module_path* (it is under a trusted namespace)."""
+    return any(
+        module_path == ns or module_path.startswith(ns + ".") for ns in _trusted_namespaces()
+    )
+
+
+def untrusted_error(provider: str, module_path: str, reason: str) -> ValueError:
+    """The error refusing *provider*, whose module is not trusted (*reason* says more)."""
+    return ValueError(
+        f"Component provider {provider!r} is not in a trusted namespace "
+        f"({', '.join(_trusted_namespaces())}); {reason}. Trust it with "
+        f"cantata.allow_component_namespaces({module_path.split('.')[0]!r}) or the "
+        f"{ALLOWED_NAMESPACES_ENV} environment variable."
+    )
+
+
+def check_provider(provider: str) -> tuple[str, str]:
+    """Split *provider* into module and class name; refuse untrusted modules."""
+    module_path, class_name = split_provider(provider)
+    if not is_trusted(module_path):
+        raise untrusted_error(provider, module_path, "its module was not imported")
     return module_path, class_name
