@@ -339,3 +339,33 @@ def test_models_from_one_schema_have_distinct_names() -> None:
     model = schema_to_pydantic_model(schema)
     value = model.model_validate({"a": {"x": 1}, "b": {"y": 2}})
     assert type(cast(Any, value).a).__name__ != type(cast(Any, value).b).__name__
+
+
+def test_mutually_recursive_and_root_references() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/A"}, "child": {"$ref": "#"}},
+        "$defs": {
+            "A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}},
+            "B": {
+                "type": "object",
+                "properties": {"a": {"$ref": "#/$defs/A"}, "n": {"type": "integer"}},
+            },
+        },
+    }
+    model = schema_to_pydantic_model(schema)
+    value = model.model_validate({"a": {"b": {"a": {"b": {"n": 3}}}}, "child": {"child": {}}})
+    assert value.model_dump()["a"]["b"]["a"]["b"]["n"] == 3
+    with pytest.raises(ValidationError):
+        model.model_validate({"a": {"b": {"n": "x"}}})
+
+
+def test_too_deep_schemas_are_refused() -> None:
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(150):
+        schema = {"type": "object", "properties": {"x": schema}}
+    with pytest.raises(UnsupportedKeywordError, match="deeper than 100 levels"):
+        schema_to_pydantic_model(schema)
+    for _ in range(50):
+        schema = schema["properties"]["x"]
+    assert schema_to_pydantic_model(schema).model_validate({}).model_dump() == {"x": None}

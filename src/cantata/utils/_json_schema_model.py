@@ -108,6 +108,9 @@ _UNSUPPORTED = (
 )
 """Keywords whose meaning a pydantic model cannot express: refused, not silently dropped."""
 
+MAX_DEPTH = 100
+"""How deeply schemas may nest (objects in objects, items in arrays, ...)."""
+
 _SCALARS: dict[str, Any] = {
     "string": str,
     "integer": int,
@@ -160,6 +163,7 @@ class _Converter:
         self._building: set[str] = set()
         self._models: dict[str, type[BaseModel]] = {}
         self._names: set[str] = set()
+        self._depth = 0
 
     # -- references ------------------------------------------------------------------------
 
@@ -240,7 +244,15 @@ class _Converter:
                 f"{_pointer(path)}: expected a schema object, got {schema!r}"
             )
         self._check_keywords(schema, path)
-        result = self._base_type(schema, name, path)
+        if self._depth >= MAX_DEPTH:
+            raise UnsupportedKeywordError(
+                f"{_pointer(path)}: the schema nests deeper than {MAX_DEPTH} levels"
+            )
+        self._depth += 1
+        try:
+            result = self._base_type(schema, name, path)
+        finally:
+            self._depth -= 1
         if schema.get("nullable") is True:
             result = Optional[result]  # noqa: UP045 - a runtime-built optional
         return result
