@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
-import importlib.util
-import ipaddress
 import keyword
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import (
-    AnyUrl,
-    BaseModel,
-    ConfigDict,
-    Field,
-    Json,
-    StringConstraints,
-    create_model,
-)
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ._formats import FORMATS, email_type
 
 __all__ = [
     "FormatNotSupportedError",
@@ -49,48 +39,6 @@ class FormatNotSupportedError(SchemaConversionError):
 class UnsupportedKeywordError(SchemaConversionError):
     """The schema uses a keyword, type or shape the converter does not support."""
 
-
-def _email_type() -> Any:
-    if importlib.util.find_spec("email_validator") is None:  # pydantic's EmailStr needs it
-        return Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-    from pydantic import EmailStr
-
-    return EmailStr
-
-
-_INT32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
-_INT64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-
-_FORMATS: dict[str, Any] = {
-    "uuid": uuid.UUID,
-    "uuid1": uuid.UUID,
-    "uuid3": uuid.UUID,
-    "uuid4": uuid.UUID,
-    "uuid5": uuid.UUID,
-    "uri": AnyUrl,
-    "url": AnyUrl,
-    "hostname": str,
-    "ipv4": ipaddress.IPv4Address,
-    "ipv6": ipaddress.IPv6Address,
-    "ipv4-network": ipaddress.IPv4Network,
-    "ipv6-network": ipaddress.IPv6Network,
-    "date-time": datetime.datetime,
-    "date": datetime.date,
-    "time": datetime.time,
-    "duration": datetime.timedelta,
-    "int32": _INT32,
-    "int64": _INT64,
-    "float": float,
-    "double": float,
-    "decimal": float,
-    "byte": bytes,
-    "binary": bytes,
-    "password": str,
-    "path": str,
-    "json": Json[Any],  # type: ignore[misc]
-    "regex": str,
-}
-"""Known ``format`` values and the type each becomes (``email`` is added when used)."""
 
 _UNSUPPORTED = (
     "not",
@@ -318,10 +266,10 @@ class _Converter:
         fmt = schema.get("format")
         if fmt is not None and kind in ("string", "integer", "number"):
             if fmt == "email":
-                return _email_type()
-            if fmt not in _FORMATS:
+                return email_type()
+            if fmt not in FORMATS:
                 raise FormatNotSupportedError(f"{_pointer(path)}: unknown format {fmt!r}")
-            return _FORMATS[fmt]
+            return FORMATS[fmt]
         constraints = self._constraints(schema, kind, path)
         base = _SCALARS[kind]
         return Annotated[base, Field(**constraints)] if constraints else base
