@@ -67,6 +67,9 @@ class Server:
                     self._send(code, b"server says no", "text/plain")
                 elif split.path == "/text":
                     self._send(200, "plain \u2713".encode(), "text/plain; charset=utf-8")
+                elif split.path.startswith("/big/"):
+                    size = int(split.path.rsplit("/", 1)[1])
+                    self._send(200, b"x" * size, "text/plain")
                 elif split.path == "/slow":
                     server.release.wait(10)
                     self._send(200, b"late", "text/plain")
@@ -261,6 +264,17 @@ async def test_in_a_workbench_and_a_tool_agent(anyio_backend: str, server: Serve
     assert json.loads(reply.content)["path"] == "/users/z"
 
 
+@pytest.mark.anyio
+async def test_response_size_is_capped(anyio_backend: str, server: Server) -> None:
+    tool = _tool(server, path="/big/{user}", return_type="text", max_response_bytes=1000)
+    assert await tool.run_json({"user": "1000"}, CancellationToken()) == "x" * 1000
+    with pytest.raises(HttpToolError, match="larger than 1000 bytes") as info:
+        await tool.run_json({"user": "5000000"}, CancellationToken())
+    assert len(info.value.body) <= 1000 + 65536  # read no further than one chunk past it
+    unlimited = _tool(server, path="/big/{user}", return_type="text", max_response_bytes=None)
+    assert len(await unlimited.run_json({"user": "200000"}, CancellationToken())) == 200000
+
+
 def test_schema_and_config(server: Server) -> None:
     tool = _tool(server, description="Look a user up.")
     schema = tool.schema
@@ -283,6 +297,8 @@ def test_construction_errors(server: Server) -> None:
         _tool(server, path="/items/{id}")
     with pytest.raises(ValueError, match="timeout"):
         _tool(server, timeout=0)
+    with pytest.raises(ValueError, match="max_response_bytes"):
+        _tool(server, max_response_bytes=0)
     with pytest.raises(ValueError, match="format"):
         _tool(
             server,

@@ -23,10 +23,19 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
         "cantata.tools.http needs httpx; install it with: pip install 'cantata[http]'"
     ) from exc
 
-__all__ = ["DEFAULT_TIMEOUT", "HttpTool", "HttpToolConfig", "HttpToolError"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "HttpTool",
+    "HttpToolConfig",
+    "HttpToolError",
+]
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a request may take (connecting, each read, each write) unless configured."""
+
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+"""The largest response body read unless configured (10 MiB)."""
 
 _PATH_PARAM = re.compile(r"{([^{}]*)}")
 _ERROR_BODY_LIMIT = 2000
@@ -50,11 +59,12 @@ class HttpToolConfig(BaseModel):
     json_schema: dict[str, Any]
     return_type: Literal["text", "json"] | None = "text"
     timeout: float = DEFAULT_TIMEOUT
+    max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
 
 
 class HttpToolError(RuntimeError):
-    """The endpoint answered with an error status (4xx or 5xx), or a body that is not the
-    JSON ``return_type="json"`` asked for.
+    """The endpoint answered with an error status (4xx or 5xx), a body larger than
+    ``max_response_bytes``, or a body that is not the JSON ``return_type="json"`` asked for.
 
     A tool run that raises it becomes an error result for the model, with the message
     (the status and the start of the body).
@@ -80,7 +90,8 @@ class HttpTool(BaseTool[BaseModel, Any], Component[HttpToolConfig]):
 
     The run returns the response text (``return_type="text"``) or its decoded JSON
     (``"json"``). An error status (4xx, 5xx) raises :class:`HttpToolError` naming the
-    status and the start of the body, so the model sees an error result. Each request uses
+    status and the start of the body, so the model sees an error result; so does a body
+    larger than *max_response_bytes*, which is not read further. Each request uses
     its own connection pool and ends with the run; the run's cancellation token, or the
     caller's cancel scope, cancels the request. Runs on asyncio and Trio.
 
@@ -96,11 +107,12 @@ class HttpTool(BaseTool[BaseModel, Any], Component[HttpToolConfig]):
         method: The HTTP method.
         return_type: ``"text"`` or ``"json"``.
         timeout: Seconds for connecting and for each read and write.
+        max_response_bytes: The largest body read (10 MiB by default; ``None``: no limit).
 
     Raises:
         ValueError: A path parameter is not a property of *json_schema*, the schema cannot
-            be converted (see :class:`cantata.utils.SchemaConversionError`), or *timeout* is
-            not positive.
+            be converted (see :class:`cantata.utils.SchemaConversionError`), or *timeout* or
+            *max_response_bytes* is not positive.
 
     Example::
 
@@ -139,9 +151,12 @@ class HttpTool(BaseTool[BaseModel, Any], Component[HttpToolConfig]):
         method: Literal["GET", "POST", "PUT", "DELETE", "PATCH"] = "POST",
         return_type: Literal["text", "json"] = "text",
         timeout: float = DEFAULT_TIMEOUT,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if max_response_bytes is not None and max_response_bytes < 1:
+            raise ValueError(f"max_response_bytes must be positive, got {max_response_bytes!r}")
         self.server_params = HttpToolConfig(
             name=name,
             description=description,
@@ -154,6 +169,7 @@ class HttpTool(BaseTool[BaseModel, Any], Component[HttpToolConfig]):
             json_schema=json_schema,
             return_type=return_type,
             timeout=timeout,
+            max_response_bytes=max_response_bytes,
         )
         self._path_params = [match.group(1) for match in _PATH_PARAM.finditer(path)]
         properties = json_schema.get("properties", {})
@@ -193,9 +209,12 @@ class HttpTool(BaseTool[BaseModel, Any], Component[HttpToolConfig]):
         else:
             request["json"] = values
         with token_cancel_scope(cancellation_token, f"HTTP tool {self.name!r}"):
-            async with httpx.AsyncClient(timeout=httpx.Timeout(params.timeout)) as client:
-                response = await client.request(method, url, **request)
-        text = response.text
+            async with (
+                httpx.AsyncClient(timeout=httpx.Timeout(params.timeout)) as client,
+                client.stream(method, url, **request) as response,
+            ):
+                body = await self._read_body(response, method, url)
+        text = body.decode(response.encoding or "utf-8", errors="replace")
         if response.is_error:
             raise HttpToolError(
                 f"{method} {url} answered {response.status_code} {response.reason_phrase}: "
@@ -214,6 +233,24 @@ class HttpTool(BaseTool[BaseModel, Any], Component[HttpToolConfig]):
                     text,
                 ) from exc
         return text
+
+    async def _read_body(self, response: httpx.Response, method: str, url: httpx.URL) -> bytes:
+        limit = self.server_params.max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if limit is not None and size > limit:
+                start = b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+                raise HttpToolError(
+                    f"{method} {url} answered {response.status_code} with a body larger than "
+                    f"{limit} bytes (max_response_bytes); it was not read further: "
+                    f"{_excerpt(start)}",
+                    response.status_code,
+                    start,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def return_value_as_string(self, value: Any) -> str:
         """The text as it came; decoded JSON as JSON text."""
@@ -240,6 +277,7 @@ class HttpTool(BaseTool[BaseModel, Any], Component[HttpToolConfig]):
             method=config.method or "POST",
             return_type=config.return_type or "text",
             timeout=config.timeout,
+            max_response_bytes=config.max_response_bytes,
         )
 
 
