@@ -32,6 +32,13 @@ def test_extract_fenced_blocks_in_order() -> None:
     assert extract_json_from_str(text) == [{"n": 1}, {"n": 2}, {"n": 3}]
 
 
+def test_extract_single_line_fences() -> None:
+    assert extract_json_from_str('Result: ```{"a": [1]}``` and ```json {"b": 2}```') == [
+        {"a": [1]},
+        {"b": 2},
+    ]
+
+
 def test_extract_refuses_other_languages() -> None:
     with pytest.raises(ValueError, match="found language: python"):
         extract_json_from_str("```python\nprint(1)\n```")

@@ -8,7 +8,9 @@ from typing import Any
 
 __all__ = ["extract_json_from_str"]
 
-_FENCE = re.compile(r"```[ \t]*([\w+\-]*)[ \t]*\r?\n(.*?)```", re.DOTALL)
+# A fence, an optional language tag, then the body up to the closing fence (on the same
+# line as the opening one or not).
+_FENCE = re.compile(r"```[ \t]*([A-Za-z][\w+\-]*)?[ \t]*\r?\n?(.*?)```", re.DOTALL)
 
 
 def extract_json_from_str(content: str) -> list[dict[str, Any]]:
