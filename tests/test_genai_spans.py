@@ -10,6 +10,7 @@ import pytest
 
 from cantata import (
     AgentId,
+    AgentInstantiationContext,
     MessageContext,
     RoutedAgent,
     SingleThreadedAgentRuntime,
@@ -18,7 +19,6 @@ from cantata import (
     trace_invoke_agent_span,
     trace_tool_span,
 )
-from cantata._contexts import AgentInstantiationContext
 
 try:
     from opentelemetry import trace
