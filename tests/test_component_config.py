@@ -474,6 +474,46 @@ def test_malformed_providers_are_refused(provider: str) -> None:
         ComponentLoader.load_component({"provider": provider, "config": {}})
 
 
+def test_autogen_paths_map_to_cantata_paths() -> None:
+    from cantata.tools.http import HttpTool
+
+    assert providers.resolve_provider("autogen_ext.tools.http.HttpTool") == (
+        "cantata.tools.http.HttpTool"
+    )
+    assert providers.resolve_provider("autogen_core.Thing") == "cantata.Thing"
+    assert providers.resolve_provider("autogen_agentchat.Thing") == "autogen_agentchat.Thing"
+    assert providers.resolve_provider("autogen_corex.Thing") == "autogen_corex.Thing"
+    tool = ComponentLoader.load_component(
+        {
+            "provider": "autogen_ext.tools.http.HttpTool",
+            "config": {
+                "name": "t",
+                "host": "127.0.0.1",
+                "port": 1,
+                "json_schema": {"type": "object", "properties": {}},
+            },
+        },
+        expected=HttpTool,
+    )
+    assert tool.name == "t"
+
+
+def test_autogen_path_cantata_lacks_is_reported() -> None:
+    with pytest.raises(TypeError, match=r"'autogen_ext.nowhere.Thing' \(looked up as"):
+        ComponentLoader.load_component({"provider": "autogen_ext.nowhere.Thing", "config": {}})
+    with pytest.raises(TypeError, match=r"there is no module 'cantata\.nowhere'"):
+        ComponentLoader.load_component({"provider": "cantata.nowhere.deeper.Thing", "config": {}})
+
+
+def test_autogen_allow_list_variable_is_read(
+    noisy_module: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(providers.AUTOGEN_ALLOWED_NAMESPACES_ENV, "noisy_provider")
+    with pytest.raises(TypeError, match="not a component class"):
+        ComponentLoader.load_component({"provider": "noisy_provider.Thing", "config": {}})
+    assert noisy_module.exists()
+
+
 def test_missing_class_is_reported() -> None:
     with pytest.raises(TypeError, match="does not exist"):
         ComponentLoader.load_component({"provider": "cantata.NoSuchThing", "config": {}})

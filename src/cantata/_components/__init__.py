@@ -16,9 +16,11 @@ anything else is refused with :class:`ValueError`, and nothing is imported for i
 
 Migrating from autogen-core: the classes keep their names (``autogen_core.Component`` ->
 ``cantata.Component``, ...). Providers named with autogen's well-known names (for example
-``"autogen_core.memory.ListMemory"``) load the matching cantata class. The allow-list
-variable is ``CANTATA_ALLOWED_COMPONENT_NAMESPACES`` (autogen's is
-``AUTOGEN_ALLOWED_PROVIDER_NAMESPACES``), and test modules are not trusted by default.
+``"openai_chat_completion_client"``) load the matching cantata class, and any other provider
+under ``autogen_core.`` or ``autogen_ext.`` is looked up at the same path under ``cantata.``.
+The allow-list variable is ``CANTATA_ALLOWED_COMPONENT_NAMESPACES``; autogen's
+``AUTOGEN_ALLOWED_PROVIDER_NAMESPACES`` is read too. Test modules are not trusted by default
+(but, once imported, their component classes load as described above).
 """
 
 from ._component import (

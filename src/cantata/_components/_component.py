@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Generic, Literal, Self, TypeAlias, TypeGuard, 
 
 from pydantic import BaseModel
 
-from ._providers import WELL_KNOWN_PROVIDERS, is_trusted, split_provider, untrusted_error
+from ._providers import is_trusted, resolve_provider, split_provider, untrusted_error
 
 __all__ = [
     "Component",
@@ -154,8 +154,11 @@ class ComponentLoader:
     ) -> Self | ExpectedType:
         """Create the component described by *model*.
 
-        Well-known provider aliases are resolved first. A provider whose module is in a
-        trusted namespace (see :func:`allow_component_namespaces`) is imported. A provider
+        Well-known provider aliases are resolved first, and any other provider under
+        ``autogen_core.`` or ``autogen_ext.`` is looked up under ``cantata.`` (the migration
+        rule: ``autogen_ext.tools.http.HttpTool`` -> ``cantata.tools.http.HttpTool``). A
+        provider whose module is in a trusted namespace (see
+        :func:`allow_component_namespaces`) is imported. A provider
         in any other module loads only if that module is already imported (``__main__``,
         the program's own modules) and the class is a component class of the expected kind
         (a subclass of *expected*, or of the class called on); nothing is imported for it.
@@ -174,11 +177,21 @@ class ComponentLoader:
                 instance of *expected* (or of this class).
         """
         loaded = model if isinstance(model, ComponentModel) else ComponentModel(**model)
-        provider = WELL_KNOWN_PROVIDERS.get(loaded.provider, loaded.provider)
+        provider = resolve_provider(loaded.provider)
         module_path, class_name = split_provider(provider)
         wanted: type[Any] = cls if expected is None else expected
         if is_trusted(module_path):
-            module = importlib.import_module(module_path)
+            try:
+                module = importlib.import_module(module_path)
+            except ModuleNotFoundError as exc:
+                if exc.name is None or not (module_path + ".").startswith(exc.name + "."):
+                    raise  # a module the provider needs is missing, not the provider
+                named = repr(loaded.provider)
+                if provider != loaded.provider:
+                    named += f" (looked up as {provider!r})"
+                raise TypeError(
+                    f"Component provider {named} does not exist: there is no module {exc.name!r}"
+                ) from exc
             component_class = getattr(module, class_name, None)
         else:
             component_class = _imported_component(module_path, class_name, wanted, provider)

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 __all__ = [
     "ALLOWED_NAMESPACES_ENV",
     "WELL_KNOWN_PROVIDERS",
+    "AUTOGEN_ALLOWED_NAMESPACES_ENV",
     "allow_component_namespaces",
     "check_provider",
+    "resolve_provider",
     "is_trusted",
     "split_provider",
     "untrusted_error",
@@ -17,6 +19,11 @@ __all__ = [
 
 ALLOWED_NAMESPACES_ENV = "CANTATA_ALLOWED_COMPONENT_NAMESPACES"
 """The environment variable listing extra trusted namespaces, comma-separated."""
+
+AUTOGEN_ALLOWED_NAMESPACES_ENV = "AUTOGEN_ALLOWED_PROVIDER_NAMESPACES"
+"""autogen's variable for the same list, read as well so that deployments keep working."""
+
+_AUTOGEN_PACKAGES = ("autogen_core", "autogen_ext")
 
 _TRUSTED_NAMESPACES = ("cantata",)
 _allowed_namespaces: list[str] = []
@@ -51,7 +58,6 @@ WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "autogen_ext.cache_store.diskcache.DiskCacheStore": _DISKCACHE,
     "cantata.models.cache.DiskCacheStore": _DISKCACHE,  # the provider name earlier versions wrote
     "autogen_ext.cache_store.redis.RedisStore": "cantata.cache_store.redis.RedisStore",
-    "autogen_ext.tools.http.HttpTool": "cantata.tools.http.HttpTool",
     **{f"autogen_core.model_context.{name}": f"cantata.model_context.{name}" for name in _CONTEXTS},
 }
 """Provider aliases: autogen's names (and short names) -> the cantata class to load."""
@@ -69,7 +75,8 @@ def allow_component_namespaces(*prefixes: str) -> None:
 
     ``allow_component_namespaces("myapp")`` lets configs load classes from ``myapp`` and its
     submodules (``myapp.tools``, ...), not from ``myapplication``. The allow-list lasts for
-    the life of the process; ``CANTATA_ALLOWED_COMPONENT_NAMESPACES`` adds to it.
+    the life of the process; ``CANTATA_ALLOWED_COMPONENT_NAMESPACES`` (and autogen's
+    ``AUTOGEN_ALLOWED_PROVIDER_NAMESPACES``) add to it.
 
     Raises:
         ValueError: A prefix is empty or not a dotted module name.
@@ -79,9 +86,25 @@ def allow_component_namespaces(*prefixes: str) -> None:
 
 
 def _trusted_namespaces() -> list[str]:
-    from_env = os.environ.get(ALLOWED_NAMESPACES_ENV, "")
+    from_env = ",".join(
+        os.environ.get(name, "")
+        for name in (ALLOWED_NAMESPACES_ENV, AUTOGEN_ALLOWED_NAMESPACES_ENV)
+    )
     extra = [_normalise_prefix(item) for item in from_env.split(",") if item.strip()]
     return [*_TRUSTED_NAMESPACES, *_allowed_namespaces, *extra]
+
+
+def resolve_provider(provider: str) -> str:
+    """The provider to load for *provider*: a well-known alias's target; for any other name
+    under ``autogen_core`` or ``autogen_ext``, the same path under ``cantata`` (the
+    migration rule); else *provider* itself."""
+    known = WELL_KNOWN_PROVIDERS.get(provider)
+    if known is not None:
+        return known
+    package, dot, rest = provider.partition(".")
+    if dot and package in _AUTOGEN_PACKAGES:
+        return f"cantata.{rest}"
+    return provider
 
 
 def split_provider(provider: str) -> tuple[str, str]:
