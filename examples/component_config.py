@@ -5,10 +5,11 @@ the model client is the offline ``ReplayChatCompletionClient`` (provider alias
 ``"replay_chat_completion_client"``) instead of ``"openai_chat_completion_client"``, so the
 example runs without a hosted model.
 
-Loading a component imports its provider's module, so cantata only loads providers from
-trusted namespaces: ``cantata`` and those allowed with ``allow_component_namespaces`` (or
-the ``CANTATA_ALLOWED_COMPONENT_NAMESPACES`` environment variable). The example trusts its
-own module so that ``MyComponent`` can be loaded back.
+Loading a component imports its provider's module only in trusted namespaces (``cantata``
+and those allowed with ``allow_component_namespaces`` or the
+``CANTATA_ALLOWED_COMPONENT_NAMESPACES`` environment variable). ``MyComponent`` is defined in
+this script (``__main__``), which is already imported, and is a component of the kind asked
+for, so it loads back as in the guide, with no allow-list.
 
 :func:`main` (``python examples/component_config.py``) prints the results; :func:`run_structured`
 runs the same code on asyncio or Trio and returns the printed lines.
@@ -21,7 +22,7 @@ import asyncio
 from _support import printed_lines
 from pydantic import BaseModel, SecretStr
 
-from cantata import Component, ComponentBase, allow_component_namespaces
+from cantata import Component, ComponentBase
 from cantata.models import ChatCompletionClient, UserMessage
 
 # -- Loading a component from a config ---------------------------------------------------------
@@ -65,8 +66,6 @@ class MyComponent(ComponentBase[Config], Component[Config]):
 
 
 def round_trip_my_component() -> None:
-    # MyComponent lives in this example's module: trust it before loading.
-    allow_component_namespaces(MyComponent.__module__)
     component = MyComponent(value="hello")
     model = component.dump_component()
     print(model.component_type, model.config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -339,9 +341,72 @@ def test_untrusted_providers_are_refused(provider: str) -> None:
         ComponentLoader.load_component({"provider": provider, "config": {}})
 
 
-def test_test_modules_are_not_trusted_by_default() -> None:
+@pytest.fixture
+def untrusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only ``cantata`` is trusted during the test (other tests may trust more)."""
+    monkeypatch.setattr(providers, "_allowed_namespaces", [])
+    monkeypatch.delenv(ALLOWED_NAMESPACES_ENV, raising=False)
+
+
+@pytest.mark.usefixtures("untrusted")
+def test_a_component_class_of_an_imported_module_loads_without_an_allow_list() -> None:
+    # This test module is not trusted, but it is imported and MyComponent is a component.
+    model = MyComponent("x").dump_component()
+    assert not model.provider.startswith("cantata.")
+    assert MyComponent.load_component(model).value == "x"
+    loaded = ComponentLoader.load_component(model, expected=MyComponent)
+    assert loaded.value == "x"
+
+
+@pytest.mark.usefixtures("untrusted")
+def test_an_imported_class_of_another_kind_is_refused() -> None:
+    from cantata.models import ChatCompletionClient
+
+    model = MyComponent("x").dump_component()
+    with pytest.raises(ValueError, match=r"not a component class of the expected kind \(Chat"):
+        ChatCompletionClient.load_component(model)
+    with pytest.raises(ValueError, match="nothing was imported"):
+        ComponentLoader.load_component(model, expected=InMemoryStore)
+
+
+@pytest.mark.usefixtures("untrusted")
+def test_an_imported_class_that_is_not_a_component_is_refused() -> None:
+    provider = f"{__name__}.Config"  # a pydantic model, not a component
     with pytest.raises(ValueError, match="not in a trusted namespace"):
-        MyComponent.load_component(MyComponent("x").dump_component())
+        ComponentLoader.load_component({"provider": provider, "config": {"value": "v"}})
+
+
+def test_a_component_defined_in_main_loads(tmp_path: Path) -> None:
+    script = tmp_path / "guide_component.py"
+    script.write_text(
+        "from pydantic import BaseModel\n"
+        "from cantata import Component, ComponentBase, ComponentLoader\n"
+        "class Config(BaseModel):\n"
+        "    value: str\n"
+        "class MyComponent(ComponentBase[Config], Component[Config]):\n"
+        "    component_type = 'custom'\n"
+        "    component_config_schema = Config\n"
+        "    def __init__(self, value: str) -> None:\n"
+        "        self.value = value\n"
+        "    def _to_config(self) -> Config:\n"
+        "        return Config(value=self.value)\n"
+        "    @classmethod\n"
+        "    def _from_config(cls, config: Config) -> 'MyComponent':\n"
+        "        return cls(value=config.value)\n"
+        "model = MyComponent('hello').dump_component()\n"
+        "print(model.provider)\n"
+        "print(MyComponent.load_component(model.model_dump()).value)\n"
+        "try:\n"
+        "    ComponentLoader.load_component({'provider': '__main__.Config', 'config': {}})\n"
+        "except ValueError as exc:\n"
+        "    print('refused' if 'trusted namespace' in str(exc) else exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CANTATA_")}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["__main__.MyComponent", "hello", "refused"]
 
 
 def test_a_prefix_trusts_whole_names_only() -> None:
@@ -407,6 +472,46 @@ def test_bad_namespace_in_env_var_is_rejected(monkeypatch: pytest.MonkeyPatch) -
 def test_malformed_providers_are_refused(provider: str) -> None:
     with pytest.raises(ValueError, match="Invalid component provider"):
         ComponentLoader.load_component({"provider": provider, "config": {}})
+
+
+def test_autogen_paths_map_to_cantata_paths() -> None:
+    from cantata.tools.http import HttpTool
+
+    assert providers.resolve_provider("autogen_ext.tools.http.HttpTool") == (
+        "cantata.tools.http.HttpTool"
+    )
+    assert providers.resolve_provider("autogen_core.Thing") == "cantata.Thing"
+    assert providers.resolve_provider("autogen_agentchat.Thing") == "autogen_agentchat.Thing"
+    assert providers.resolve_provider("autogen_corex.Thing") == "autogen_corex.Thing"
+    tool = ComponentLoader.load_component(
+        {
+            "provider": "autogen_ext.tools.http.HttpTool",
+            "config": {
+                "name": "t",
+                "host": "127.0.0.1",
+                "port": 1,
+                "json_schema": {"type": "object", "properties": {}},
+            },
+        },
+        expected=HttpTool,
+    )
+    assert tool.name == "t"
+
+
+def test_autogen_path_cantata_lacks_is_reported() -> None:
+    with pytest.raises(TypeError, match=r"'autogen_ext.nowhere.Thing' \(looked up as"):
+        ComponentLoader.load_component({"provider": "autogen_ext.nowhere.Thing", "config": {}})
+    with pytest.raises(TypeError, match=r"there is no module 'cantata\.nowhere'"):
+        ComponentLoader.load_component({"provider": "cantata.nowhere.deeper.Thing", "config": {}})
+
+
+def test_autogen_allow_list_variable_is_read(
+    noisy_module: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(providers.AUTOGEN_ALLOWED_NAMESPACES_ENV, "noisy_provider")
+    with pytest.raises(TypeError, match="not a component class"):
+        ComponentLoader.load_component({"provider": "noisy_provider.Thing", "config": {}})
+    assert noisy_module.exists()
 
 
 def test_missing_class_is_reported() -> None:

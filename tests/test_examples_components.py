@@ -45,6 +45,5 @@ def test_my_component_round_trips_through_json() -> None:
     component = module.MyComponent(value="json")
     model = component.dump_component()
     assert model.provider == "cantata_example_component_config.MyComponent"
-    module.allow_component_namespaces(module.__name__)
     loaded = module.MyComponent.load_component(model.model_validate_json(model.model_dump_json()))
     assert loaded.value == "json"

@@ -125,6 +125,9 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "event": _is_function,
     "message_handler": _is_function,
     "rpc": _is_function,
+    "trace_create_agent_span": _is_function,
+    "trace_invoke_agent_span": _is_function,
+    "trace_tool_span": _is_function,
     "try_get_known_serializers_for_type": _is_function,
     "type_subscription": _is_function,
 }

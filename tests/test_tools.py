@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from cantata import CancellationToken
 from cantata._constants import EVENT_LOGGER_NAME
+from cantata._genai_spans import start_tool_span
 from cantata.exceptions import MessageCancelledError
 from cantata.logging import ToolCallEvent
 from cantata.tools import (
@@ -30,7 +31,6 @@ from cantata.tools import (
     Tool,
 )
 from cantata.tools._imports import import_to_str
-from cantata.tools._telemetry import start_tool_span
 
 try:
     from opentelemetry import trace
@@ -923,6 +923,7 @@ async def test_execute_tool_span(exporter: InMemorySpanExporter) -> None:
     assert span.kind is trace.SpanKind.INTERNAL
     assert _attributes(span) == {
         "gen_ai.operation.name": "execute_tool",
+        "gen_ai.system": "autogen",
         "gen_ai.tool.name": "get_stock_price",
         "gen_ai.tool.description": "Get the stock price.",
         "gen_ai.tool.call.id": "call_1",

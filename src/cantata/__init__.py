@@ -36,6 +36,7 @@ from ._contexts import (
     SubscriptionInstantiationContext,
 )
 from ._function_call import FunctionCall
+from ._genai_spans import trace_create_agent_span, trace_invoke_agent_span, trace_tool_span
 from ._image import Image
 from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
 from ._message_context import MessageContext
@@ -129,6 +130,9 @@ __all__ = [
     "is_component_instance",
     "message_handler",
     "rpc",
+    "trace_create_agent_span",
+    "trace_invoke_agent_span",
+    "trace_tool_span",
     "try_get_known_serializers_for_type",
     "type_subscription",
 ]

@@ -1,8 +1,8 @@
 """Key-value stores for caches: the :class:`CacheStore` interface and :class:`InMemoryStore`.
 
 Migrating from autogen-core: ``autogen_core.CacheStore`` / ``autogen_core.InMemoryStore``
--> ``cantata.CacheStore`` / ``cantata.InMemoryStore``. A store on disk is
-:class:`cantata.models.cache.DiskCacheStore` (the ``cantata[diskcache]`` extra).
+-> ``cantata.CacheStore`` / ``cantata.InMemoryStore``. Stores on disk and in Redis are in
+:mod:`cantata.cache_store`.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from .._agent_metadata import AgentMetadata
 from .._agent_type import AgentType
 from .._cancellation_token import CancellationToken
 from .._contexts import SubscriptionInstantiationContext, _instantiation_var
+from .._genai_spans import configured_tracer_provider, start_agent_span
 from .._serialization import MessageSerializer, try_get_known_serializers_for_type
 from .._subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 
@@ -43,6 +44,11 @@ class BaseAgent(ABC):
     (the default, 1, gives actor semantics: one message at a time per instance). The runtime
     reads it from the class the type was registered with (``register``'s class, or the first
     agent created when no class was given).
+
+    When an OpenTelemetry tracer provider is configured as the global one while an agent is
+    constructed, the agent emits a ``create_agent {type}`` span then and an
+    ``invoke_agent {type}`` span around each message it handles (see
+    :func:`cantata.trace_invoke_agent_span` for the attributes). Otherwise it costs nothing.
     """
 
     internal_unbound_subscriptions_list: ClassVar[list[UnboundSubscription]] = []
@@ -70,6 +76,30 @@ class BaseAgent(ABC):
         created_by = _instantiation_var.get(None)  # (runtime, id) inside a factory call
         if created_by is not None:
             self._runtime, self._id = created_by
+        provider = configured_tracer_provider()
+        if provider is not None:
+            self._trace_agent(provider)
+
+    def _trace_agent(self, provider: Any) -> None:
+        """Emit the ``create_agent`` span and wrap this instance's handler in ``invoke_agent``."""
+        name = type(self).__name__ if self._id is None else self._id.type
+        agent_id = None if self._id is None else str(self._id)
+        with start_agent_span(provider, "create_agent", name, agent_id, self._description):
+            pass
+        handle = self.on_message_impl
+
+        async def traced(message: Any, ctx: MessageContext) -> Any:
+            current = configured_tracer_provider()
+            if current is None:
+                return await handle(message, ctx)
+            agent = self.id
+            with start_agent_span(
+                current, "invoke_agent", agent.type, str(agent), self._description
+            ):
+                return await handle(message, ctx)
+
+        # An instance attribute: the runtime calls it in place of the class's method.
+        self.__dict__["on_message_impl"] = traced
 
     @property
     def metadata(self) -> AgentMetadata:

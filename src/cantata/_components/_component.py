@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, Literal, Self, TypeAlias, TypeGuard, TypeVar, overload
 
 from pydantic import BaseModel
 
-from ._providers import WELL_KNOWN_PROVIDERS, check_provider
+from ._providers import is_trusted, resolve_provider, split_provider, untrusted_error
 
 __all__ = [
     "Component",
@@ -153,9 +154,15 @@ class ComponentLoader:
     ) -> Self | ExpectedType:
         """Create the component described by *model*.
 
-        Well-known provider aliases are resolved first. The provider's module must be in a
-        trusted namespace (see :func:`allow_component_namespaces`); it is then imported. A
-        config older than the class's ``component_version`` goes through
+        Well-known provider aliases are resolved first, and any other provider under
+        ``autogen_core.`` or ``autogen_ext.`` is looked up under ``cantata.`` (the migration
+        rule: ``autogen_ext.tools.http.HttpTool`` -> ``cantata.tools.http.HttpTool``). A
+        provider whose module is in a trusted namespace (see
+        :func:`allow_component_namespaces`) is imported. A provider
+        in any other module loads only if that module is already imported (``__main__``,
+        the program's own modules) and the class is a component class of the expected kind
+        (a subclass of *expected*, or of the class called on); nothing is imported for it.
+        A config older than the class's ``component_version`` goes through
         ``_from_config_past_version``; otherwise it is validated against the class's
         ``component_config_schema`` and passed to ``_from_config``.
 
@@ -164,15 +171,30 @@ class ComponentLoader:
             expected: The type the result must have; defaults to the class called on.
 
         Raises:
-            ValueError: The provider is malformed or not in a trusted namespace.
+            ValueError: The provider is malformed, or it is not in a trusted namespace and
+                not a component class of the expected kind in an imported module.
             TypeError: The provider is not a component class, or the result is not an
                 instance of *expected* (or of this class).
         """
         loaded = model if isinstance(model, ComponentModel) else ComponentModel(**model)
-        provider = WELL_KNOWN_PROVIDERS.get(loaded.provider, loaded.provider)
-        module_path, class_name = check_provider(provider)
-        module = importlib.import_module(module_path)
-        component_class = getattr(module, class_name, None)
+        provider = resolve_provider(loaded.provider)
+        module_path, class_name = split_provider(provider)
+        wanted: type[Any] = cls if expected is None else expected
+        if is_trusted(module_path):
+            try:
+                module = importlib.import_module(module_path)
+            except ModuleNotFoundError as exc:
+                if exc.name is None or not (module_path + ".").startswith(exc.name + "."):
+                    raise  # a module the provider needs is missing, not the provider
+                named = repr(loaded.provider)
+                if provider != loaded.provider:
+                    named += f" (looked up as {provider!r})"
+                raise TypeError(
+                    f"Component provider {named} does not exist: there is no module {exc.name!r}"
+                ) from exc
+            component_class = getattr(module, class_name, None)
+        else:
+            component_class = _imported_component(module_path, class_name, wanted, provider)
         if component_class is None:
             raise TypeError(f"Component provider {provider!r} does not exist")
         if not is_component_class(component_class):
@@ -190,12 +212,34 @@ class ComponentLoader:
         else:
             config = component_class.component_config_schema.model_validate(loaded.config)
             instance = component_class._from_config(config)
-        wanted: type[Any] = cls if expected is None else expected
         if not isinstance(instance, wanted):
             raise TypeError(
                 f"Component {provider!r} is a {type(instance).__name__}, not a {wanted.__name__}"
             )
         return instance  # type: ignore[no-any-return]  # checked against expected above
+
+
+def _imported_component(
+    module_path: str, class_name: str, wanted: type[Any], provider: str
+) -> type[Any]:
+    """The component class *provider* names in an untrusted but already imported module.
+
+    Raises:
+        ValueError: The module is not imported, or the name is not a component class that
+            is a subclass of *wanted*.
+    """
+    module = sys.modules.get(module_path)
+    if module is None:
+        raise untrusted_error(provider, module_path, "its module was not imported")
+    found = getattr(module, class_name, None)
+    if not (is_component_class(found) and issubclass(found, wanted)):
+        raise untrusted_error(
+            provider,
+            module_path,
+            f"nothing was imported, and in the already imported module {module_path!r} it "
+            f"is not a component class of the expected kind ({wanted.__name__})",
+        )
+    return found
 
 
 class ComponentSchemaType(Generic[ConfigT]):

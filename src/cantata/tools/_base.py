@@ -17,10 +17,10 @@ from cantata._components import ComponentBase
 from cantata._constants import EVENT_LOGGER_NAME
 from cantata.logging import ToolCallEvent
 
+from .._genai_spans import GenAiSpan, start_tool_span
 from ._json_schema import fields_with_defaults, inline_refs, make_strict
 from ._protocols import StreamTool, Tool
 from ._schema import ParametersSchema, ToolSchema
-from ._telemetry import ToolSpan, start_tool_span
 
 __all__ = ["BaseStreamTool", "BaseTool", "BaseToolWithState"]
 
@@ -377,6 +377,6 @@ class BaseStreamTool(BaseTool[ArgsT, ReturnT], StreamTool, ABC, Generic[ArgsT, S
         self._log_call(args, last)
 
 
-def _active(span: ToolSpan | None) -> AbstractContextManager[None]:
-    """The span's :meth:`~ToolSpan.activate` block, or nothing when not tracing."""
+def _active(span: GenAiSpan | None) -> AbstractContextManager[None]:
+    """The span's :meth:`~GenAiSpan.activate` block, or nothing when not tracing."""
     return nullcontext() if span is None else span.activate()

@@ -37,7 +37,7 @@ __all__ = ["BaseOpenAIChatCompletionClient"]
 
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _T = TypeVar("_T")
-_RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "stream", "tools", "tool_choice"})
+_RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "stream", "tools"})
 
 
 def _mask(secret: str | None) -> str | None:
@@ -124,7 +124,18 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         reserved = _RESERVED_EXTRA_KEYS.intersection(extra_create_args)
         if reserved:
             raise ValueError(f"extra_create_args cannot set {sorted(reserved)}")
-        request = {**self._create_args, **extra_create_args}
+        extra = dict(extra_create_args)
+        choice = _tool_choice_request(tool_choice)
+        if "tool_choice" in extra:
+            from_extra = _tool_choice_request(extra.pop("tool_choice"))
+            if choice == "auto":  # the argument was left at its default
+                choice = from_extra
+            elif from_extra != choice:
+                raise ValueError(
+                    f"tool_choice ({_describe(choice)}) and extra_create_args['tool_choice'] "
+                    f"({_describe(from_extra)}) disagree; give one of them"
+                )
+        request = {**self._create_args, **extra}
         output_type = self._output_type(request, json_output)
         request["messages"] = self._converter.convert(messages)
         _route_unknown_to_extra_body(request)
@@ -133,16 +144,12 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
                 raise ValueError("This model does not support function calling.")
             schemas = [tool_schema(tool) for tool in tools]
             request["tools"] = [tool_param(schema) for schema in schemas]
-            if isinstance(tool_choice, str):
-                if tool_choice not in ("auto", "required", "none"):
-                    raise ValueError(f"Invalid tool_choice {tool_choice!r}")
-                request["tool_choice"] = tool_choice
-            else:
-                name = tool_schema(tool_choice)["name"]
+            if not isinstance(choice, str):
+                name = choice["function"]["name"]
                 if name not in {schema["name"] for schema in schemas}:
                     raise ValueError(f"tool_choice names {name!r}, which is not in tools")
-                request["tool_choice"] = {"type": "function", "function": {"name": name}}
-        elif not isinstance(tool_choice, str):
+            request["tool_choice"] = choice
+        elif not isinstance(choice, str):
             raise ValueError("tool_choice names a tool but no tools were given")
         return request, output_type
 
@@ -375,3 +382,32 @@ def _route_unknown_to_extra_body(request: dict[str, Any]) -> None:
         for key in unknown:
             extra_body[key] = request.pop(key)
         request["extra_body"] = extra_body
+
+
+def _tool_choice_request(value: Any) -> str | dict[str, Any]:
+    """*value* (``"auto"``, ``"required"``, ``"none"``, a tool, a tool schema or OpenAI's
+    ``{"type": "function", "function": {"name": ...}}``) as the request's ``tool_choice``.
+
+    Raises:
+        ValueError: *value* is none of those.
+    """
+    if isinstance(value, str):
+        if value not in ("auto", "required", "none"):
+            raise ValueError(f"Invalid tool_choice {value!r}")
+        return value
+    if isinstance(value, Mapping) and value.get("type") == "function":
+        function = value.get("function")
+        if isinstance(function, Mapping) and isinstance(function.get("name"), str):
+            return {"type": "function", "function": {"name": function["name"]}}
+        raise ValueError(f"Invalid tool_choice {value!r}: expected a function name")
+    try:
+        name = tool_schema(value)["name"]
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise ValueError(
+            f"tool_choice must be 'auto', 'required', 'none' or a tool, got {type(value).__name__}"
+        ) from exc
+    return {"type": "function", "function": {"name": name}}
+
+
+def _describe(choice: str | dict[str, Any]) -> str:
+    return repr(choice) if isinstance(choice, str) else f"the tool {choice['function']['name']!r}"

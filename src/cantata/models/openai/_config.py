@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, Literal, NotRequired, TypedDict, cast
+from typing import Any, Final, Literal, NotRequired, Required, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -18,12 +18,16 @@ __all__ = [
     "OPENAI_CLIENT_KEYS",
     "AzureOpenAIClientConfiguration",
     "AzureOpenAIClientConfigurationConfigModel",
+    "BaseOpenAIClientConfiguration",
     "BaseOpenAIClientConfigurationConfigModel",
     "CreateArguments",
     "CreateArgumentsConfigModel",
     "OpenAIClientConfiguration",
+    "JSONSchema",
     "OpenAIClientConfigurationConfigModel",
+    "ResponseFormat",
     "SplitConfig",
+    "StreamOptions",
     "config_values",
     "kwargs_from_config",
     "split_config",
@@ -74,6 +78,28 @@ AZURE_CLIENT_KEYS: Final = frozenset(
 )
 
 
+class JSONSchema(TypedDict, total=False):
+    """The ``json_schema`` part of a ``response_format`` of type ``"json_schema"``."""
+
+    name: Required[str]
+    description: str
+    schema: dict[str, object]
+    strict: bool | None
+
+
+class ResponseFormat(TypedDict):
+    """A ``response_format`` request argument."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: NotRequired[JSONSchema | None]
+
+
+class StreamOptions(TypedDict):
+    """The ``stream_options`` request argument."""
+
+    include_usage: bool
+
+
 class CreateArguments(TypedDict, total=False):
     """Default arguments of every request (``extra_create_args`` override them)."""
 
@@ -94,7 +120,9 @@ class CreateArguments(TypedDict, total=False):
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None
 
 
-class _ClientArguments(CreateArguments, total=False):
+class BaseOpenAIClientConfiguration(CreateArguments, total=False):
+    """Keyword arguments both clients take."""
+
     model: str
     api_key: str | None
     timeout: float | None
@@ -106,14 +134,14 @@ class _ClientArguments(CreateArguments, total=False):
     default_headers: dict[str, str] | None
 
 
-class OpenAIClientConfiguration(_ClientArguments, total=False):
+class OpenAIClientConfiguration(BaseOpenAIClientConfiguration, total=False):
     """Keyword arguments of :class:`OpenAIChatCompletionClient`."""
 
     organization: str | None
     base_url: str | None
 
 
-class AzureOpenAIClientConfiguration(_ClientArguments, total=False):
+class AzureOpenAIClientConfiguration(BaseOpenAIClientConfiguration, total=False):
     """Keyword arguments of :class:`AzureOpenAIChatCompletionClient`."""
 
     azure_endpoint: str

@@ -73,7 +73,7 @@ class DiskCacheStore(CacheStore[T], Component[DiskCacheStoreConfig]):
         store = DiskCacheStore[CHAT_CACHE_VALUE_TYPE].from_directory(directory)
     """
 
-    component_provider_override: ClassVar[str] = "cantata.models.cache.DiskCacheStore"
+    component_provider_override: ClassVar[str] = "cantata.cache_store.diskcache.DiskCacheStore"
     """The provider name under which the store is configured."""
 
     component_config_schema = DiskCacheStoreConfig
