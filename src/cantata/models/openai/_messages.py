@@ -18,6 +18,7 @@ from cantata.models import (
     SystemMessage,
     UserMessage,
 )
+from cantata.models._tool_schema import tool_schema
 
 __all__ = [
     "MessageConverter",
@@ -130,20 +131,6 @@ def _merge_system_messages(messages: Sequence[LLMMessage]) -> list[LLMMessage]:
         content="\n".join(cast(SystemMessage, messages[i]).content for i in positions)
     )
     return [*messages[: positions[0]], merged, *messages[positions[-1] + 1 :]]
-
-
-def tool_schema(tool: Any) -> Mapping[str, Any]:
-    """The schema of a :class:`~cantata.tools.Tool`, or *tool* itself if it is a schema.
-
-    Raises:
-        TypeError: Neither a tool nor a schema.
-    """
-    if isinstance(tool, Mapping):
-        return tool
-    schema = getattr(tool, "schema", None)
-    if not isinstance(schema, Mapping):
-        raise TypeError(f"Not a tool or tool schema: {tool!r}")
-    return schema
 
 
 def tool_param(schema: Mapping[str, Any]) -> dict[str, Any]:
