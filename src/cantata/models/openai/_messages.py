@@ -18,6 +18,7 @@ from cantata.models import (
     SystemMessage,
     UserMessage,
 )
+from cantata.models._strict_schema import strict_schema
 from cantata.models._tool_schema import tool_schema
 
 __all__ = [
@@ -142,32 +143,6 @@ def tool_param(schema: Mapping[str, Any]) -> dict[str, Any]:
     if "strict" in schema:
         function["strict"] = schema["strict"]
     return {"type": "function", "function": function}
-
-
-_SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
-"""Schema keywords whose value maps names (chosen by the user) to schemas."""
-
-
-def strict_schema(schema: Any) -> Any:
-    """Make a pydantic JSON schema follow OpenAI's strict rules: every object lists
-    all its properties as required and allows no others."""
-    if isinstance(schema, dict):
-        out = {
-            key: (
-                {name: strict_schema(sub) for name, sub in value.items()}
-                if key in _SCHEMA_MAPS and isinstance(value, dict)
-                else strict_schema(value)
-            )
-            for key, value in schema.items()
-            if key != "default"  # a keyword of this schema node, not a property's name
-        }
-        if out.get("type") == "object" and isinstance(out.get("properties"), dict):
-            out["required"] = list(out["properties"])
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [strict_schema(item) for item in schema]
-    return schema
 
 
 def structured_response_format(output_type: type[BaseModel]) -> dict[str, Any]:
