@@ -6,6 +6,7 @@ run on asyncio and on Trio: the ``anthropic`` SDK's HTTP stack runs on AnyIO.
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -504,6 +505,29 @@ async def test_stream_cut_off_is_an_error(server: ScriptedServer, make_client: M
 # -- retries and errors ------------------------------------------------------------------
 
 
+async def test_stream_error_event(server: ScriptedServer, make_client: MakeClient) -> None:
+    """An ``error`` event in the middle of a stream (the API overloaded) is raised."""
+    reply = stream(text("Hello world"))
+    assert reply.frames is not None
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    reply.frames[4:] = [f"event: error\ndata: {json.dumps(overloaded)}\n\n".encode()]
+    server.script(reply)
+    client = make_client()
+    with anyio.fail_after(10), pytest.raises(anthropic.APIStatusError, match="Overloaded"):
+        async for _ in client.create_stream(PROMPT):
+            pass
+    assert client.total_usage().completion_tokens == 0
+
+
+async def test_large_request(server: ScriptedServer, make_client: MakeClient) -> None:
+    big = "x" * 2_000_000
+    server.script(message(text("read it")))
+    client = make_client()
+    result = await client.create([UserMessage(content=big, source="user")])
+    assert result.content == "read it"
+    assert server.bodies[0]["messages"][0]["content"][0]["text"] == big
+
+
 @pytest.mark.parametrize("status", [429, 500, 529])
 async def test_retries_then_succeeds(
     server: ScriptedServer, make_client: MakeClient, status: int
@@ -685,6 +709,46 @@ async def test_component_config(server: ScriptedServer, provider: str) -> None:
     await again.close()
 
 
+def test_autogen_dumped_config_loads() -> None:
+    """A config as autogen's client dumps it (every field written) loads."""
+    config = {
+        "provider": "autogen_ext.models.anthropic.AnthropicChatCompletionClient",
+        "component_type": "model",
+        "version": 1,
+        "component_version": 1,
+        "description": "Chat completion client for Anthropic's Claude models.",
+        "label": "AnthropicChatCompletionClient",
+        "config": {
+            "model": "claude-3-7-sonnet-20250219",
+            "max_tokens": 4096,
+            "temperature": 1.0,
+            "top_p": None,
+            "top_k": None,
+            "stop_sequences": None,
+            "response_format": None,
+            "metadata": None,
+            "thinking": None,
+            "api_key": "**********",
+            "base_url": None,
+            "model_capabilities": None,
+            "model_info": None,
+            "timeout": None,
+            "max_retries": None,
+            "default_headers": None,
+            "tools": None,
+            "tool_choice": None,
+        },
+    }
+    client = ChatCompletionClient.load_component(config)
+    assert isinstance(client, AnthropicChatCompletionClient)
+    assert client.create_args == {
+        "model": "claude-3-7-sonnet-20250219",
+        "max_tokens": 4096,
+        "temperature": 1.0,
+    }
+    assert client.model_info["family"] == "claude-3-7-sonnet"
+
+
 async def test_pickle(server: ScriptedServer) -> None:
     client = AnthropicChatCompletionClient(
         model="claude-sonnet-4-5", api_key=KEY, base_url=server.url
@@ -722,3 +786,28 @@ def test_bedrock_client_config() -> None:
         ChatCompletionClient.load_component(ComponentModel.model_validate_json(text_form))
     loaded = ChatCompletionClient.load_component(dumped)  # in memory: the secrets are intact
     assert isinstance(loaded, AnthropicBedrockChatCompletionClient)
+
+
+async def test_bedrock_request(server: ScriptedServer) -> None:
+    """The Bedrock client sends SigV4-signed requests to the model's invoke path."""
+    client = AnthropicBedrockChatCompletionClient(
+        model="anthropic.claude-sonnet-4-5-v1:0",
+        base_url=server.url,
+        model_info=OTHER_INFO,
+        bedrock_info=BEDROCK_INFO,
+        max_retries=0,
+    )
+    server.script(message(text("from bedrock"), usage=(7, 3)))
+    result = await client.create([SystemMessage(content="sys"), *PROMPT])
+    assert result.content == "from bedrock"
+    assert client.total_usage().prompt_tokens == 7
+    request = server.requests[0]
+    assert request.path == "/model/anthropic.claude-sonnet-4-5-v1:0/invoke"
+    assert request.headers["authorization"].startswith(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE0123/"
+    )
+    assert "/us-east-1/bedrock/" in request.headers["authorization"]
+    assert request.headers["x-amz-security-token"] == "session-token-0123"
+    assert "model" not in request.body and "anthropic_version" in request.body
+    assert request.body["system"] == "sys"
+    await client.close()

@@ -199,6 +199,7 @@ async def test_tools_and_tool_calls(server: ScriptedServer, make_client: MakeCli
         ),
         chat("done"),
         chat("done"),
+        chat("done"),
     )
     client = make_client()
     schema: ToolSchema = {
@@ -216,7 +217,8 @@ async def test_tools_and_tool_calls(server: ScriptedServer, make_client: MakeCli
     assert result.thought == "Checking."
     await client.create(PROMPT, tools=[WEATHER, schema], tool_choice=WEATHER)
     await client.create(PROMPT, tools=[WEATHER, schema], tool_choice="none")
-    first, second, third = server.bodies
+    await client.create(PROMPT, tools=[WEATHER, schema], tool_choice="required")
+    first, second, third, fourth = server.bodies
     assert first["tools"] == [
         {
             "type": "function",
@@ -241,6 +243,7 @@ async def test_tools_and_tool_calls(server: ScriptedServer, make_client: MakeCli
     ]
     assert [tool["function"]["name"] for tool in second["tools"]] == ["get_weather"]
     assert not third.get("tools")
+    assert fourth["tools"] == first["tools"]  # Ollama cannot force a call
 
 
 class Address(BaseModel):
@@ -392,6 +395,14 @@ async def test_stream_errors(server: ScriptedServer, make_client: MakeClient) ->
 
 
 # -- retries and errors ------------------------------------------------------------------
+
+
+async def test_large_request(server: ScriptedServer, make_client: MakeClient) -> None:
+    big = "x" * 2_000_000
+    server.script(chat("read it"))
+    client = make_client()
+    assert (await client.create([UserMessage(content=big, source="user")])).content == "read it"
+    assert server.bodies[0]["messages"][0]["content"] == big
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
@@ -599,6 +610,33 @@ async def test_component_config(server: ScriptedServer, provider: str) -> None:
     assert server.requests[1].headers["x-team"] == "a"
     await client.close()
     await again.close()
+
+
+def test_autogen_dumped_config_loads() -> None:
+    """A config as autogen's client dumps it (every field written) loads."""
+    config = {
+        "provider": "autogen_ext.models.ollama.OllamaChatCompletionClient",
+        "component_type": "model",
+        "version": 1,
+        "component_version": 1,
+        "description": "Chat completion client for Ollama hosted models.",
+        "label": "OllamaChatCompletionClient",
+        "config": {
+            "model": "qwen2.5:7b",
+            "host": "http://127.0.0.1:11434",
+            "response_format": None,
+            "follow_redirects": True,
+            "timeout": None,
+            "headers": None,
+            "model_capabilities": None,
+            "model_info": None,
+            "options": {"temperature": 0.7},
+        },
+    }
+    client = ChatCompletionClient.load_component(config)
+    assert isinstance(client, OllamaChatCompletionClient)
+    assert client.create_args == {"model": "qwen2.5:7b", "options": {"temperature": 0.7}}
+    assert client.model_info["function_calling"] is True
 
 
 async def test_structured_format_in_config(server: ScriptedServer) -> None:

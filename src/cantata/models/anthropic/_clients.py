@@ -92,8 +92,8 @@ class AnthropicBedrockChatCompletionClient(
     Takes the arguments of :class:`AnthropicChatCompletionClient` (``api_key`` is not
     used) plus ``bedrock_info``: the AWS access key, secret key, session token and
     region. ``model`` is the Bedrock model id (``anthropic.claude-...``); give
-    ``model_info``. Requests are signed with AWS SigV4, which needs ``botocore``
-    (``pip install anthropic[bedrock]``).
+    ``model_info``. The SDK signs requests with AWS SigV4 through ``boto3`` and
+    ``botocore``: ``pip install "anthropic[bedrock]"``.
 
     ``dump_component()`` writes the AWS credentials masked; a dumped config loads only
     with the credentials given again.
