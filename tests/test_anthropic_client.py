@@ -316,6 +316,8 @@ async def test_bad_tool_choices_send_nothing(
         await client.create(PROMPT, tools=[bad_name])
     with pytest.raises(ValueError, match="extra_create_args"):
         await client.create(PROMPT, extra_create_args={"stream": True})
+    with pytest.raises(ValueError, match="at least one user or assistant message"):
+        await client.create([SystemMessage(content="only a system prompt")])
     assert server.bodies == []
 
 

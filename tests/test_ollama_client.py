@@ -287,6 +287,8 @@ async def test_bad_requests_send_nothing(server: ScriptedServer, make_client: Ma
         await plain.create(PROMPT, json_output=AgentResponse)
     with pytest.raises(ValueError, match="JSON output"):
         await plain.create(PROMPT, json_output=True)
+    with pytest.raises(ValueError, match="structured output"):
+        await plain.create(PROMPT, extra_create_args={"format": {"type": "object"}})
     assert server.bodies == []
 
 

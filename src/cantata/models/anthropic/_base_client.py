@@ -148,6 +148,8 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
         request = {**self._create_args, **extra_create_args}
         output_type, json_mode = self._output_mode(request, json_output)
         converted = convert_messages(messages, self._model_info, self._memory)
+        if not converted.messages:
+            raise ValueError("The API needs at least one user or assistant message")
         request["messages"] = converted.messages
         system = list(converted.system)
         if json_mode:

@@ -182,8 +182,10 @@ class OllamaChatCompletionClient(
                 raise ValueError("This model does not support structured output.")
             request["format"] = fmt.model_json_schema()
             return fmt
-        if fmt is not None and not self._model_info["json_output"]:
+        if fmt == "json" and not self._model_info["json_output"]:
             raise ValueError("This model does not support JSON output.")
+        if isinstance(fmt, Mapping) and not self._model_info.get("structured_output", False):
+            raise ValueError("This model does not support structured output.")
         return None
 
     async def _with_retries(self, func: Callable[[], Awaitable[_T]]) -> _T:
