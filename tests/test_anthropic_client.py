@@ -217,7 +217,6 @@ async def test_message_conversion(server: ScriptedServer, make_client: MakeClien
                         "data": image.to_base64(),
                     },
                 },
-                {"type": "text", "text": " "},
             ],
         },
         {

@@ -76,9 +76,17 @@ class ConvertedMessages:
             self.messages.append({"role": role, "content": blocks})
 
 
+EMPTY_TURN: Final = "(empty)"
+"""The text of a turn that has nothing else to send: the API refuses empty turns."""
+
+
 def _text_block(text: str) -> dict[str, Any]:
-    # The API refuses empty text blocks.
-    return {"type": "text", "text": text if text.strip() else " "}
+    return {"type": "text", "text": text}
+
+
+def _has_content(block: dict[str, Any]) -> bool:
+    # The API refuses text blocks that are empty or only white space.
+    return block["type"] != "text" or bool(block["text"].strip())
 
 
 def _image_block(image: Image) -> dict[str, Any]:
@@ -109,8 +117,9 @@ def convert_messages(
     """Convert *messages* to a request's ``system`` and ``messages``.
 
     Every system message goes into the ``system`` prompt, in order. Consecutive messages
-    of one role become one turn (tool results first, as the API wants). A final
-    assistant message (a prefill) loses its trailing white space.
+    of one role become one turn (tool results first, as the API wants). Empty text is
+    left out; a turn with nothing left says :data:`EMPTY_TURN`. A final assistant message
+    (a prefill) loses its trailing white space, and is left out if nothing remains.
 
     Raises:
         ValueError: An image for a model without vision, or of a type the API refuses.
@@ -136,11 +145,28 @@ def convert_messages(
             out.append("user", blocks)
         else:
             raise TypeError(f"Unknown message type {type(message).__name__}")
-    if out.messages and out.messages[-1]["role"] == "assistant":
-        last = out.messages[-1]["content"]
-        if last and last[-1]["type"] == "text":
-            last[-1] = {**last[-1], "text": last[-1]["text"].rstrip() or " "}
+    _finish_turns(out.messages)
     return out
+
+
+def _finish_turns(turns: list[dict[str, Any]]) -> None:
+    """Make *turns* acceptable to the API: no empty text blocks, tool results first in
+    their turn, a final assistant turn (a prefill) without trailing white space, and no
+    empty turn (an empty prefill is dropped, any other gets :data:`EMPTY_TURN`)."""
+    for turn in turns:
+        blocks = [block for block in turn["content"] if _has_content(block)]
+        if turn["role"] == "user":
+            blocks.sort(key=lambda block: block["type"] != "tool_result")  # stable
+        turn["content"] = blocks
+    if turns and turns[-1]["role"] == "assistant":
+        last = turns[-1]["content"]
+        if last and last[-1]["type"] == "text":
+            last[-1] = {**last[-1], "text": last[-1]["text"].rstrip()}
+    if turns and turns[-1]["role"] == "assistant" and not turns[-1]["content"]:
+        turns.pop()
+    for turn in turns:
+        if not turn["content"]:
+            turn["content"] = [_text_block(EMPTY_TURN)]
 
 
 def _user_blocks(message: UserMessage, model_info: ModelInfo) -> list[dict[str, Any]]:
@@ -154,7 +180,7 @@ def _user_blocks(message: UserMessage, model_info: ModelInfo) -> list[dict[str, 
             blocks.append(_image_block(part))
         else:
             blocks.append(_text_block(part))
-    return blocks or [_text_block("")]
+    return blocks
 
 
 def _assistant_blocks(
