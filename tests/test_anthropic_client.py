@@ -812,3 +812,42 @@ async def test_bedrock_request(server: ScriptedServer) -> None:
     assert "model" not in request.body and "anthropic_version" in request.body
     assert request.body["system"] == "sys"
     await client.close()
+
+
+# The public names of autogen_ext.models.anthropic (0.7.5) and of its config module.
+AUTOGEN_NAMES = [
+    "AnthropicChatCompletionClient",
+    "AnthropicBedrockChatCompletionClient",
+    "BaseAnthropicChatCompletionClient",
+    "AnthropicClientConfiguration",
+    "AnthropicBedrockClientConfiguration",
+    "AnthropicClientConfigurationConfigModel",
+    "AnthropicBedrockClientConfigurationConfigModel",
+    "CreateArgumentsConfigModel",
+    "BedrockInfo",
+]
+AUTOGEN_CONFIG_NAMES = [
+    "ResponseFormat",
+    "ThinkingConfig",
+    "CreateArguments",
+    "BedrockInfo",
+    "BaseAnthropicClientConfiguration",
+    "AnthropicClientConfiguration",
+    "AnthropicBedrockClientConfiguration",
+    "ThinkingConfigModel",
+    "CreateArgumentsConfigModel",
+    "BaseAnthropicClientConfigurationConfigModel",
+    "AnthropicClientConfigurationConfigModel",
+    "BedrockInfoConfigModel",
+    "AnthropicBedrockClientConfigurationConfigModel",
+]
+
+
+def test_autogen_names() -> None:
+    import cantata.models.anthropic as package
+    import cantata.models.anthropic.config as config
+
+    assert [name for name in AUTOGEN_NAMES if name not in package.__all__] == []
+    assert [name for name in AUTOGEN_CONFIG_NAMES if name not in config.__all__] == []
+    for name in package.__all__:
+        assert getattr(package, name) is not None

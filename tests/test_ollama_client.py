@@ -662,3 +662,23 @@ async def test_pickle(server: ScriptedServer) -> None:
     assert (await restored.create(PROMPT)).content == "pickled"
     await restored.close()
     await client.close()
+
+
+def test_autogen_names() -> None:
+    """The public names of autogen_ext.models.ollama (0.7.5) and of its config module."""
+    import cantata.models.ollama as package
+    import cantata.models.ollama.config as config
+
+    for name in (
+        "OllamaChatCompletionClient",
+        "BaseOllamaClientConfigurationConfigModel",
+        "CreateArgumentsConfigModel",
+    ):
+        assert name in package.__all__ and getattr(package, name) is not None
+    for name in (
+        "CreateArguments",
+        "BaseOllamaClientConfiguration",
+        "CreateArgumentsConfigModel",
+        "BaseOllamaClientConfigurationConfigModel",
+    ):
+        assert name in config.__all__ and getattr(config, name) is not None
