@@ -11,8 +11,9 @@ _SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperti
 
 
 def strict_schema(schema: Any) -> Any:
-    """Make a pydantic JSON schema follow OpenAI's strict rules: every object lists
-    all its properties as required and allows no others."""
+    """Make a pydantic JSON schema follow the strict rules of structured output (OpenAI's
+    ``json_schema`` response format, Anthropic's output format): every object lists all
+    its properties as required and allows no others."""
     if isinstance(schema, dict):
         out = {
             key: (

@@ -7,7 +7,7 @@ import inspect
 import json
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, cast
 
 import anyio
 from openai import AsyncAzureOpenAI, AsyncOpenAI
@@ -37,7 +37,6 @@ from ._tokens import count_text_tokens
 __all__ = ["BaseOpenAIChatCompletionClient"]
 
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
-_T = TypeVar("_T")
 _RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "stream", "tools", "tool_choice"})
 
 
