@@ -412,6 +412,7 @@ async def test_thinking_becomes_the_thought_and_goes_back(
     server.script(
         message(
             thinking("The user wants weather.", signature="sig-A"),
+            {"type": "redacted_thinking", "data": "opaque-1"},
             text("Let me look."),
             tool_use("toolu_9", "get_weather", {"city": "Rome"}),
         ),
@@ -436,6 +437,7 @@ async def test_thinking_becomes_the_thought_and_goes_back(
     assert body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
     assert body["messages"][1]["content"] == [
         {"type": "thinking", "thinking": "The user wants weather.", "signature": "sig-A"},
+        {"type": "redacted_thinking", "data": "opaque-1"},
         {"type": "text", "text": "Let me look."},
         {"type": "tool_use", "id": "toolu_9", "name": "get_weather", "input": {"city": "Rome"}},
     ]
@@ -481,6 +483,18 @@ async def test_stream_tool_calls_and_thinking(
         FunctionCall(id="toolu_3", arguments='{"city": "Oslo"}', name="get_weather")
     ]
     assert final.thought == "Need weather.\nCalling."
+
+
+async def test_stream_of_only_thinking_closes_the_tag(
+    server: ScriptedServer, make_client: MakeClient
+) -> None:
+    server.script(stream(thinking("hmm"), stop_reason="max_tokens", piece=10))
+    client = make_client()
+    items = [item async for item in client.create_stream(PROMPT)]
+    assert items[:-1] == ["<think>hmm", "</think>"]
+    final = items[-1]
+    assert isinstance(final, CreateResult)
+    assert (final.content, final.thought, final.finish_reason) == ("", "hmm", "length")
 
 
 async def test_stream_structured_output(server: ScriptedServer, make_client: MakeClient) -> None:

@@ -372,6 +372,18 @@ async def test_stream_thinking_and_tool_calls(
     assert final.thought == "Need weather.\nCalling."
 
 
+async def test_stream_of_only_thinking_closes_the_tag(
+    server: ScriptedServer, make_client: MakeClient
+) -> None:
+    server.script(stream([], thinking=("hmm",), done_reason="length"))
+    client = make_client()
+    items = [item async for item in client.create_stream(PROMPT)]
+    assert items[:-1] == ["<think>hmm", "</think>"]
+    final = items[-1]
+    assert isinstance(final, CreateResult)
+    assert (final.content, final.thought, final.finish_reason) == ("", "hmm", "length")
+
+
 async def test_stream_structured_output(server: ScriptedServer, make_client: MakeClient) -> None:
     server.script(stream(['{"thoughts": "x", ', '"response": "sad"}']))
     client = make_client()

@@ -298,6 +298,9 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
                 await stream.close()
         if not accumulator.complete:
             raise ConnectionError("The stream ended before the reply was complete")
+        closing = accumulator.close_thinking()
+        if closing:
+            yield closing
         result = self._finish(accumulator.reply(), json_mode)
         if log_events:
             _event_logger.info(

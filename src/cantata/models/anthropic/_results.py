@@ -142,9 +142,11 @@ class StreamAccumulator:
     def _pass_on(self, block: dict[str, Any]) -> str | None:
         if block["type"] == "thinking":
             text = block["thinking"]
+            if not text:
+                return None
             out = text if self._thinking else THINK_OPEN + text
             self._thinking = True
-            return out or None
+            return out
         if block["type"] == "text":
             out = THINK_CLOSE if self._thinking else ""
             self._thinking = False
@@ -167,6 +169,13 @@ class StreamAccumulator:
         elif kind == "input_json_delta":
             self._json[index].append(delta.partial_json)
         return None
+
+    def close_thinking(self) -> str | None:
+        """``</think>`` if the text passed on ended inside a thought, else ``None``."""
+        if not self._thinking:
+            return None
+        self._thinking = False
+        return THINK_CLOSE
 
     def reply(self) -> Reply:
         """The :class:`Reply` of everything received.

@@ -300,6 +300,9 @@ class OllamaChatCompletionClient(
                     await _aclose(stream)
         if not accumulator.complete:
             raise ConnectionError("The stream ended before the reply was complete")
+        closing = accumulator.close_thinking()
+        if closing:
+            yield closing
         result = accumulator.result(self._model_info["family"])
         self._usage.add(result.usage)
         if log_events:

@@ -116,6 +116,13 @@ class StreamAccumulator:
             self._usage = _usage(chunk)
         return out or None
 
+    def close_thinking(self) -> str | None:
+        """``</think>`` if the text passed on ended inside a thought, else ``None``."""
+        if not self._thinking:
+            return None
+        self._thinking = False
+        return THINK_CLOSE
+
     def result(self, family: str) -> CreateResult:
         """The :class:`CreateResult` of everything received."""
         return _finish(
