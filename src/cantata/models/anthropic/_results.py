@@ -141,7 +141,7 @@ class StreamAccumulator:
 
     def _pass_on(self, block: dict[str, Any]) -> str | None:
         if block["type"] == "thinking":
-            text = block["thinking"]
+            text: str = block["thinking"]
             if not text:
                 return None
             out = text if self._thinking else THINK_OPEN + text
