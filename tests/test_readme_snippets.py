@@ -1,7 +1,9 @@
 """Every self-contained Python snippet in the README runs and prints what it should.
 
 Each runs as a script in a fresh interpreter. The OpenAI-compatible snippet talks to a
-loopback chat-completions server (``tests/_openai_server.py``) through ``OPENAI_BASE_URL``.
+loopback chat-completions server (``tests/_openai_server.py``) through ``OPENAI_BASE_URL``;
+the Anthropic and Ollama snippets to loopback Messages API and ``/api/chat`` servers
+(``tests/_scripted_server.py``) through ``ANTHROPIC_BASE_URL`` and ``OLLAMA_HOST``.
 """
 
 from __future__ import annotations
@@ -10,8 +12,13 @@ import re
 from pathlib import Path
 
 import pytest
+from _anthropic_server import message
+from _anthropic_server import stream as anthropic_stream
+from _anthropic_server import text as anthropic_text
 from _examples_harness import run_python
+from _ollama_server import chat as ollama_chat
 from _openai_server import ChatServer, completion
+from _scripted_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -47,6 +54,13 @@ EXPECTED: dict[str, list[str]] = {
         "[done: stop]",
     ],
     "from pydantic import BaseModel": ["name='Lyon' country='France'"],
+    "from cantata.models.anthropic import AnthropicChatCompletionClient": [
+        "Paris. RequestUsage(prompt_tokens=20, completion_tokens=2)",
+        "Par",
+        "is.",
+        "[done: stop]",
+    ],
+    "from cantata.models.ollama import OllamaChatCompletionClient": ["city='Paris' degrees=21"],
     "from cantata import InMemoryStore": ["Hello! Hello! True"],
     "from cantata.model_context import BufferedChatCompletionContext": [
         "['question 2', 'answer 2']"
@@ -89,13 +103,33 @@ def test_every_snippet_has_an_expected_output() -> None:
 def test_snippet_runs(snippet: str, tmp_path: Path) -> None:
     script = tmp_path / "snippet.py"
     script.write_text(snippet, encoding="utf-8")
-    with ChatServer() as server:
+    with ChatServer() as server, ScriptedServer() as claude, ScriptedServer() as local:
         server.script(completion('{"name": "Lyon", "country": "France"}', model="llama3.2"))
-        completed = run_python(script, env={"OPENAI_BASE_URL": server.base_url})
+        # Anthropic's Messages API and Ollama's /api/chat, for their snippets.
+        claude.script(
+            message(anthropic_text("Paris."), usage=(20, 2)),
+            anthropic_stream(anthropic_text("Paris.")),
+        )
+        local.script(ollama_chat('{"city": "Paris", "degrees": 21}'))
+        env = {
+            "OPENAI_BASE_URL": server.base_url,
+            "ANTHROPIC_BASE_URL": claude.url,
+            "ANTHROPIC_API_KEY": "sk-ant-readme-0000",
+            "OLLAMA_HOST": local.url,
+        }
+        completed = run_python(script, env=env)
         bodies = server.bodies
+        claude_bodies, local_bodies = claude.bodies, local.bodies
     expected = "\n".join(EXPECTED[_key(snippet)])
     assert completed.stdout.rstrip("\n") == expected.rstrip("\n")
     if "OpenAIChatCompletionClient(" in snippet and "load_component" not in snippet:
         (body,) = bodies
         assert body["model"] == "llama3.2"
         assert body["response_format"]["json_schema"]["name"] == "City"
+    if "AnthropicChatCompletionClient(" in snippet:
+        assert [body["system"] for body in claude_bodies] == ["Answer in one word."] * 2
+        assert claude_bodies[1]["stream"] is True
+    if "OllamaChatCompletionClient(" in snippet:
+        (body,) = local_bodies
+        assert body["format"]["title"] == "Weather"
+        assert body["options"] == {"temperature": 0}

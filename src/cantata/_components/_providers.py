@@ -38,6 +38,9 @@ _REPLAY = "cantata.models.replay.ReplayChatCompletionClient"
 _OPENAI = "cantata.models.openai.OpenAIChatCompletionClient"
 _AZURE = "cantata.models.openai.AzureOpenAIChatCompletionClient"
 _DISKCACHE = "cantata.cache_store.diskcache.DiskCacheStore"
+_ANTHROPIC = "cantata.models.anthropic.AnthropicChatCompletionClient"
+_BEDROCK = "cantata.models.anthropic.AnthropicBedrockChatCompletionClient"
+_OLLAMA = "cantata.models.ollama.OllamaChatCompletionClient"
 
 WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "replay_chat_completion_client": _REPLAY,
@@ -49,6 +52,15 @@ WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "azure_openai_chat_completion_client": _AZURE,
     "AzureOpenAIChatCompletionClient": _AZURE,
     "autogen_ext.models.openai.AzureOpenAIChatCompletionClient": _AZURE,
+    "anthropic_chat_completion_client": _ANTHROPIC,
+    "AnthropicChatCompletionClient": _ANTHROPIC,
+    "autogen_ext.models.anthropic.AnthropicChatCompletionClient": _ANTHROPIC,
+    "anthropic_bedrock_chat_completion_client": _BEDROCK,
+    "AnthropicBedrockChatCompletionClient": _BEDROCK,
+    "autogen_ext.models.anthropic.AnthropicBedrockChatCompletionClient": _BEDROCK,
+    "ollama_chat_completion_client": _OLLAMA,
+    "OllamaChatCompletionClient": _OLLAMA,
+    "autogen_ext.models.ollama.OllamaChatCompletionClient": _OLLAMA,
     "autogen_core.InMemoryStore": "cantata.InMemoryStore",
     "autogen_core.memory.ListMemory": "cantata.memory.ListMemory",
     "autogen_core.tools.FunctionTool": "cantata.tools.FunctionTool",

@@ -6,8 +6,8 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar, cast
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, Final, cast
 
 import anyio
 from openai import AsyncAzureOpenAI, AsyncOpenAI
@@ -17,7 +17,6 @@ from pydantic import BaseModel
 
 from cantata._cancellation_token import CancellationToken
 from cantata._constants import EVENT_LOGGER_NAME
-from cantata.exceptions import MessageCancelledError
 from cantata.logging import LLMCallEvent, LLMStreamEndEvent, LLMStreamStartEvent
 from cantata.models import (
     ChatCompletionClient,
@@ -27,6 +26,8 @@ from cantata.models import (
     RequestUsage,
     validate_model_info,
 )
+from cantata.models._cancellable import run_cancellable as _run_cancellable
+from cantata.models._secrets import mask_secret as _mask
 
 from . import _model_info
 from ._messages import MessageConverter, structured_response_format, tool_param, tool_schema
@@ -38,12 +39,6 @@ __all__ = ["BaseOpenAIChatCompletionClient"]
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _T = TypeVar("_T")
 _RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "stream", "tools"})
-
-
-def _mask(secret: str | None) -> str | None:
-    if secret is None:
-        return None
-    return "****" if len(secret) <= 8 else f"{secret[:3]}****{secret[-2:]}"
 
 
 class BaseOpenAIChatCompletionClient(ChatCompletionClient):
@@ -343,27 +338,6 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             f"{type(self).__name__}(model={self._create_args['model']!r}, "
             f"base_url={base_url!r}, api_key={_mask(api_key)!r})"
         )
-
-
-async def _run_cancellable(
-    func: Callable[[], Awaitable[_T]], token: CancellationToken | None
-) -> _T:
-    """Await ``func()`` in a cancel scope that the token cancels.
-
-    Raises MessageCancelledError if the token stopped it; a cancellation of an
-    enclosing scope propagates unchanged.
-    """
-    if token is None:
-        return await func()
-    if token.is_cancelled():
-        raise MessageCancelledError("The model call was cancelled")
-    with anyio.CancelScope() as scope:
-        handle = token._add_cancel_hook(scope.cancel)
-        try:
-            return await func()
-        finally:
-            token._remove_cancel_hook(handle)
-    raise MessageCancelledError("The model call was cancelled")
 
 
 @functools.cache

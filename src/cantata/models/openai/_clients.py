@@ -10,6 +10,7 @@ from openai import AsyncAzureOpenAI, AsyncOpenAI
 from typing_extensions import Unpack
 
 from cantata._components import Component
+from cantata.models._pickling import PickledAsKeywords
 
 from ._base_client import BaseOpenAIChatCompletionClient
 from ._config import (
@@ -29,21 +30,8 @@ from ._presets import apply_preset
 __all__ = ["AzureOpenAIChatCompletionClient", "OpenAIChatCompletionClient"]
 
 
-class _PickledAsKeywords:
-    """Pickling for a client made from keyword arguments: the pickle holds the arguments
-    (API keys included, as given) and unpickling creates the SDK client again."""
-
-    _raw_config: dict[str, Any]
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": dict(self._raw_config)}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state["config"])  # type: ignore[misc]  # re-running __init__ on unpickle is intended
-
-
 class OpenAIChatCompletionClient(
-    _PickledAsKeywords,
+    PickledAsKeywords,
     BaseOpenAIChatCompletionClient,
     Component[OpenAIClientConfigurationConfigModel],
 ):
@@ -121,7 +109,7 @@ class OpenAIChatCompletionClient(
 
 
 class AzureOpenAIChatCompletionClient(
-    _PickledAsKeywords,
+    PickledAsKeywords,
     BaseOpenAIChatCompletionClient,
     Component[AzureOpenAIClientConfigurationConfigModel],
 ):

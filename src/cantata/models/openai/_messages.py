@@ -18,6 +18,8 @@ from cantata.models import (
     SystemMessage,
     UserMessage,
 )
+from cantata.models._strict_schema import strict_schema
+from cantata.models._tool_schema import tool_schema
 
 __all__ = [
     "MessageConverter",
@@ -132,20 +134,6 @@ def _merge_system_messages(messages: Sequence[LLMMessage]) -> list[LLMMessage]:
     return [*messages[: positions[0]], merged, *messages[positions[-1] + 1 :]]
 
 
-def tool_schema(tool: Any) -> Mapping[str, Any]:
-    """The schema of a :class:`~cantata.tools.Tool`, or *tool* itself if it is a schema.
-
-    Raises:
-        TypeError: Neither a tool nor a schema.
-    """
-    if isinstance(tool, Mapping):
-        return tool
-    schema = getattr(tool, "schema", None)
-    if not isinstance(schema, Mapping):
-        raise TypeError(f"Not a tool or tool schema: {tool!r}")
-    return schema
-
-
 def tool_param(schema: Mapping[str, Any]) -> dict[str, Any]:
     """A tool schema as an entry of the request's ``tools``."""
     function: dict[str, Any] = {"name": schema["name"]}
@@ -155,32 +143,6 @@ def tool_param(schema: Mapping[str, Any]) -> dict[str, Any]:
     if "strict" in schema:
         function["strict"] = schema["strict"]
     return {"type": "function", "function": function}
-
-
-_SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
-"""Schema keywords whose value maps names (chosen by the user) to schemas."""
-
-
-def strict_schema(schema: Any) -> Any:
-    """Make a pydantic JSON schema follow OpenAI's strict rules: every object lists
-    all its properties as required and allows no others."""
-    if isinstance(schema, dict):
-        out = {
-            key: (
-                {name: strict_schema(sub) for name, sub in value.items()}
-                if key in _SCHEMA_MAPS and isinstance(value, dict)
-                else strict_schema(value)
-            )
-            for key, value in schema.items()
-            if key != "default"  # a keyword of this schema node, not a property's name
-        }
-        if out.get("type") == "object" and isinstance(out.get("properties"), dict):
-            out["required"] = list(out["properties"])
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [strict_schema(item) for item in schema]
-    return schema
 
 
 def structured_response_format(output_type: type[BaseModel]) -> dict[str, Any]:

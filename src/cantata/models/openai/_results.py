@@ -9,7 +9,6 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.chat.chat_completion_token_logprob import (
     ChatCompletionTokenLogprob as SDKTokenLogprob,
 )
-from pydantic import BaseModel
 
 from cantata._function_call import FunctionCall
 from cantata.models import (
@@ -20,6 +19,8 @@ from cantata.models import (
     RequestUsage,
     TopLogprob,
 )
+from cantata.models._structured import check_structured
+from cantata.models._thought import THINK_CLOSE, THINK_OPEN, split_thought
 
 __all__ = ["StreamAccumulator", "check_structured", "result_from_completion", "split_thought"]
 
@@ -30,25 +31,6 @@ _FINISH_REASONS: Final[Mapping[str | None, FinishReasons]] = {
     "function_call": "function_calls",
     "content_filter": "content_filter",
 }
-_THINK_OPEN: Final = "<think>"
-_THINK_CLOSE: Final = "</think>"
-
-
-def split_thought(text: str) -> tuple[str | None, str]:
-    """Split a reasoning model's ``<think>...</think>`` preamble off *text*.
-
-    Returns ``(thought, answer)``; ``(None, text)`` when *text* does not start (after
-    white space) with a complete ``<think>`` block. Reasoning models served through
-    OpenAI-compatible servers (DeepSeek-R1, Qwen3 on Ollama or vLLM) answer this way.
-    """
-    stripped = text.lstrip()
-    if not stripped.startswith(_THINK_OPEN):
-        return None, text
-    end = stripped.find(_THINK_CLOSE)
-    if end < 0:
-        return None, text
-    thought = stripped[len(_THINK_OPEN) : end].strip()
-    return thought or None, stripped[end + len(_THINK_CLOSE) :].lstrip()
 
 
 def _logprobs(items: Sequence[SDKTokenLogprob]) -> list[ChatCompletionTokenLogprob]:
@@ -100,26 +82,6 @@ def _finish(
         logprobs=logprobs,
         thought=thought,
     )
-
-
-def check_structured(
-    result: CreateResult, output_type: type[BaseModel] | None, refusal: str | None = None
-) -> None:
-    """Check that *result* holds JSON that validates as *output_type* (if one was asked for).
-
-    Raises:
-        ValueError: The model refused (*refusal*), or gave no text (only tool calls).
-        pydantic.ValidationError: The text does not match *output_type*.
-    """
-    if output_type is None:
-        return
-    if refusal:
-        raise ValueError(f"The model refused to give a {output_type.__name__}: {refusal}")
-    if not isinstance(result.content, str) or not result.content:
-        raise ValueError(
-            f"The model returned no {output_type.__name__} (finish reason {result.finish_reason!r})"
-        )
-    output_type.model_validate_json(result.content)
 
 
 def result_from_completion(response: ChatCompletion, family: str) -> CreateResult:
@@ -198,12 +160,12 @@ class StreamAccumulator:
         out = ""
         reasoning = _extra_text(delta, "reasoning_content")
         if reasoning:
-            out = reasoning if self._thinking else _THINK_OPEN + reasoning
+            out = reasoning if self._thinking else THINK_OPEN + reasoning
             self._thinking = True
             self._reasoning.append(reasoning)
         if delta.content:
             if self._thinking:
-                out += _THINK_CLOSE
+                out += THINK_CLOSE
                 self._thinking = False
             out += delta.content
             self._text.append(delta.content)

@@ -1,0 +1,36 @@
+"""Running one step of a model call so that a :class:`CancellationToken` can stop it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+
+from cantata._cancellation_token import CancellationToken
+from cantata.exceptions import MessageCancelledError
+
+__all__ = ["run_cancellable"]
+
+_T = TypeVar("_T")
+
+
+async def run_cancellable(func: Callable[[], Awaitable[_T]], token: CancellationToken | None) -> _T:
+    """Await ``func()`` in a cancel scope that *token* cancels.
+
+    Raises:
+        MessageCancelledError: The token was cancelled before or during the call.
+
+    A cancellation of an enclosing scope (the caller's own) propagates unchanged.
+    """
+    if token is None:
+        return await func()
+    if token.is_cancelled():
+        raise MessageCancelledError("The model call was cancelled")
+    with anyio.CancelScope() as scope:
+        handle = token._add_cancel_hook(scope.cancel)
+        try:
+            return await func()
+        finally:
+            token._remove_cancel_hook(handle)
+    raise MessageCancelledError("The model call was cancelled")
