@@ -1,0 +1,139 @@
+"""What the command-line executors share: results, languages, file names, bounded output."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+
+from cantata.code_executor import CodeResult
+
+__all__ = [
+    "DEFAULT_MAX_OUTPUT_BYTES",
+    "PYTHON_VARIANTS",
+    "SHELL_LANGUAGES",
+    "CommandLineCodeResult",
+    "OutputBuffer",
+    "file_extension",
+    "file_name_from_content",
+    "normalise_language",
+    "silence_pip",
+]
+
+DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024
+"""The output kept of one execution by default: 1 MiB. Beyond it the middle is dropped."""
+
+PYTHON_VARIANTS = ("python", "py", "python3")
+SHELL_LANGUAGES = ("bash", "shell", "sh")
+POWERSHELL_LANGUAGES = ("pwsh", "powershell", "ps1")
+
+
+@dataclass
+class CommandLineCodeResult(CodeResult):
+    """A command-line executor's result: exit code, output, and the file of the last block."""
+
+    code_file: str | None
+
+
+def normalise_language(language: str) -> str:
+    """Lower-case *language* and map Python's aliases to ``"python"``."""
+    lang = language.strip().lower()
+    return "python" if lang in PYTHON_VARIANTS else lang
+
+
+def file_extension(language: str) -> str:
+    """The file extension for a block in *language* (normalised)."""
+    if language == "python":
+        return "py"
+    if language in POWERSHELL_LANGUAGES:
+        return "ps1"
+    if language in SHELL_LANGUAGES:
+        return "sh"
+    return language
+
+
+_FILENAME_COMMENT = re.compile(r"^\s*(?:#|//|--|;)\s*filename:\s*(\S+)\s*$", re.IGNORECASE)
+
+
+def file_name_from_content(code: str, work_dir: Path) -> Path | None:
+    """The path a ``# filename: <name>`` comment on the block's first line asks for.
+
+    Returns ``None`` when there is no such comment.
+
+    Raises:
+        ValueError: The name points outside *work_dir*.
+    """
+    first_line = code.split("\n", 1)[0]
+    match = _FILENAME_COMMENT.match(first_line)
+    if match is None:
+        return None
+    root = work_dir.resolve()
+    path = (root / match.group(1)).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise ValueError(f"Filename {match.group(1)!r} is outside the working directory")
+    return path
+
+
+def hashed_file_name(code: str, language: str) -> str:
+    """``tmp_code_<sha256 of the code>.<extension>``."""
+    return f"tmp_code_{sha256(code.encode()).hexdigest()}.{file_extension(language)}"
+
+
+_PIP_INSTALL = re.compile(r"^(\s*(?:!|%)?\s*(?:python3?\s+-m\s+)?pip3?\s+install)(?!.*\s-q)", re.M)
+
+
+def silence_pip(code: str, language: str) -> str:
+    """Add ``-qqq`` to ``pip install`` lines of Python and shell blocks (progress output
+    wastes a model's context)."""
+    if language not in ("python", *SHELL_LANGUAGES):
+        return code
+    return _PIP_INSTALL.sub(r"\1 -qqq", code)
+
+
+_TRUNCATION_NOTE = "\n[... {omitted} bytes of output omitted ...]\n"
+
+
+class OutputBuffer:
+    """Keeps at most *limit* bytes of a stream: its beginning and its end.
+
+    The first half of the limit holds the first bytes; the second half holds the most recent
+    ones. :meth:`text` joins them with a note saying how many bytes were dropped between.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 2:
+            raise ValueError("The output limit must be at least 2 bytes")
+        self._head_limit = limit // 2
+        self._tail_limit = limit - self._head_limit
+        self._head = bytearray()
+        self._tail = bytearray()
+        self.total = 0
+        """How many bytes were fed in all."""
+
+    def feed(self, data: bytes) -> None:
+        """Add *data*."""
+        self.total += len(data)
+        room = self._head_limit - len(self._head)
+        if room > 0:
+            self._head += data[:room]
+            data = data[room:]
+        if data:
+            self._tail += data[-self._tail_limit :]
+            excess = len(self._tail) - self._tail_limit
+            if excess > 0:
+                del self._tail[:excess]
+
+    @property
+    def truncated(self) -> bool:
+        """Whether bytes were dropped."""
+        return self.total > len(self._head) + len(self._tail)
+
+    def text(self) -> str:
+        """The kept output, decoded as UTF-8 (undecodable bytes replaced)."""
+        head = self._head.decode(errors="replace")
+        tail = self._tail.decode(errors="replace")
+        if not self.truncated:
+            return head + tail
+        omitted = self.total - len(self._head) - len(self._tail)
+        return head + _TRUNCATION_NOTE.format(omitted=omitted) + tail
