@@ -5,10 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from pydantic import BaseModel
-from typing_extensions import Self
 
 from cantata._cancellation_token import CancellationToken
 from cantata._components import ComponentBase

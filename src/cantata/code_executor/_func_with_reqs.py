@@ -8,9 +8,7 @@ import inspect
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeAlias, TypeVar
-
-from typing_extensions import ParamSpec
+from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar
 
 from cantata.tools import Alias, Import, ImportFromModule
 from cantata.tools._imports import import_to_str
@@ -57,9 +55,7 @@ class FunctionWithRequirementsStr:
         except SyntaxError as exc:
             raise ValueError(f"The function's source is not valid Python: {exc}") from exc
         definitions = [
-            node
-            for node in module.body
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            node for node in module.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         ]
         if len(module.body) != 1 or len(definitions) != 1:
             raise ValueError("The source must hold exactly one function definition")

@@ -50,13 +50,13 @@ async def run_command(
     *,
     cwd: Path,
     env: Mapping[str, str],
-    timeout: float,
+    time_limit: float,
     max_output_bytes: int,
 ) -> RunOutcome:
     """Run *argv* in *cwd* and return how it ended.
 
     The command runs in a session of its own with no standard input; standard output and
-    error go through one pipe. It ends when its process exits, when *timeout* seconds have
+    error go through one pipe. It ends when its process exits, when *time_limit* seconds have
     passed (the outcome then has ``timed_out`` and exit code 124), or when the caller is
     cancelled (the cancellation propagates). In every case the command's whole process tree
     is killed before this returns or raises, so nothing it started keeps running, and the
@@ -79,7 +79,7 @@ async def run_command(
     reaped = False
     pumped = anyio.Event()
     try:
-        with anyio.move_on_after(timeout) as deadline:
+        with anyio.move_on_after(time_limit) as deadline:
             async with anyio.create_task_group() as task_group:
                 task_group.start_soon(_pump, process, buffer, pumped)
                 await process.wait()

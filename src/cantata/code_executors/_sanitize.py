@@ -7,8 +7,10 @@ import re
 __all__ = ["dangerous_shell_command"]
 
 _DANGEROUS = (
-    (re.compile(r"\brm\s+(?:-[a-zA-Z]*[rR][a-zA-Z]*\s+)*-?[a-zA-Z]*f?[a-zA-Z]*\s*/(?:\s|$|\*)"),
-     "deleting the root directory"),
+    (
+        re.compile(r"\brm\s+(?:-[a-zA-Z]*[rR][a-zA-Z]*\s+)*-?[a-zA-Z]*f?[a-zA-Z]*\s*/(?:\s|$|\*)"),
+        "deleting the root directory",
+    ),
     (re.compile(r"\bmkfs(?:\.\w+)?\b"), "formatting a file system"),
     (re.compile(r"\bdd\b[^\n]*\bof=/dev/(?:sd|nvme|hd|vd|xvd)"), "writing to a disk device"),
     (re.compile(r">\s*/dev/(?:sd|nvme|hd|vd|xvd)[a-z0-9]*"), "writing to a disk device"),

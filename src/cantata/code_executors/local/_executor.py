@@ -10,11 +10,10 @@ import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import anyio
 from pydantic import BaseModel
-from typing_extensions import Self
 
 from cantata._cancellation_token import CancellationToken
 from cantata._components import Component
@@ -157,7 +156,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         self._virtual_env_context = virtual_env_context
         self._max_output_bytes = max_output_bytes
         self._temp_dir: Path | None = None
-        self._temp_dir_finalizer: weakref.finalize[[str], None] | None = None
+        self._temp_dir_finalizer: weakref.finalize[Any, Any] | None = None
         self._started = False
         self._functions_ready = not self._functions
         self._lock = anyio.Lock()
@@ -216,9 +215,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
     def format_functions_for_prompt(self, prompt_template: str = FUNCTION_PROMPT_TEMPLATE) -> str:
         """Describe the functions for a model: *prompt_template* filled with
         ``$module_name`` and ``$functions`` (each function's signature and docstring)."""
-        return format_functions_for_prompt(
-            self._functions, self._functions_module, prompt_template
-        )
+        return format_functions_for_prompt(self._functions, self._functions_module, prompt_template)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -305,7 +302,9 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                 if stop_scope.cancelled_caught:
                     return _stopped(progress)
         return CommandLineCodeResult(
-            exit_code=progress.exit_code, output=progress.output.text(), code_file=progress.code_file
+            exit_code=progress.exit_code,
+            output=progress.output.text(),
+            code_file=progress.code_file,
         )
 
     async def _execute(self, code_blocks: list[CodeBlock], progress: _Progress) -> None:
@@ -330,7 +329,9 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         language = normalise_language(block.language)
         if language not in self.SUPPORTED_LANGUAGES:
             supported = ", ".join(self.SUPPORTED_LANGUAGES)
-            return progress.fail(f"Unsupported language {block.language!r} (supported: {supported})")
+            return progress.fail(
+                f"Unsupported language {block.language!r} (supported: {supported})"
+            )
         code = silence_pip(block.code, language)
         if language in SHELL_LANGUAGES:
             problem = dangerous_shell_command(code)
@@ -354,7 +355,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                 argv,
                 cwd=work_dir,
                 env=self._environment(),
-                timeout=self._timeout,
+                time_limit=self._timeout,
                 max_output_bytes=self._max_output_bytes,
             )
         except OSError as exc:
@@ -408,7 +409,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                 [self._python(), "-m", "pip", "install", "-qqq", *packages],
                 cwd=work_dir,
                 env=env,
-                timeout=self._timeout,
+                time_limit=self._timeout,
                 max_output_bytes=self._max_output_bytes,
             )
             if outcome.exit_code != 0:
@@ -420,7 +421,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
             [self._python(), "-c", f"import {self._functions_module}"],
             cwd=work_dir,
             env=env,
-            timeout=self._timeout,
+            time_limit=self._timeout,
             max_output_bytes=self._max_output_bytes,
         )
         if outcome.exit_code != 0:
@@ -459,6 +460,11 @@ class _Progress:
         self.exit_code = 0
         self.code_file: str | None = None
 
+    def result(self, exit_code: int) -> CommandLineCodeResult:
+        return CommandLineCodeResult(
+            exit_code=exit_code, output=self.output.text(), code_file=self.code_file
+        )
+
     def fail(self, message: str) -> bool:
         self.output.feed(message.encode())
         self.exit_code = 1
@@ -467,6 +473,4 @@ class _Progress:
 
 def _stopped(progress: _Progress) -> CommandLineCodeResult:
     progress.output.feed(b"\nStopped: the executor was stopped before the code finished\n")
-    return CommandLineCodeResult(
-        exit_code=STOPPED_EXIT_CODE, output=progress.output.text(), code_file=progress.code_file
-    )
+    return progress.result(STOPPED_EXIT_CODE)
