@@ -46,6 +46,15 @@ WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "autogen_ext.models.cache.ChatCompletionCache": "cantata.models.cache.ChatCompletionCache",
     "autogen_ext.cache_store.diskcache.DiskCacheStore": "cantata.models.cache.DiskCacheStore",
     **{f"autogen_core.model_context.{name}": f"cantata.model_context.{name}" for name in _CONTEXTS},
+    "autogen_ext.code_executors.local.LocalCommandLineCodeExecutor": (
+        "cantata.code_executors.local.LocalCommandLineCodeExecutor"
+    ),
+    "autogen_ext.code_executors.docker.DockerCommandLineCodeExecutor": (
+        "cantata.code_executors.docker.DockerCommandLineCodeExecutor"
+    ),
+    "autogen_ext.tools.code_execution.PythonCodeExecutionTool": (
+        "cantata.tools.code_execution.PythonCodeExecutionTool"
+    ),
 }
 """Provider aliases: autogen's names (and short names) -> the cantata class to load."""
 

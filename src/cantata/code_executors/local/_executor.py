@@ -26,7 +26,6 @@ from .._common import (
     POWERSHELL_LANGUAGES,
     SHELL_LANGUAGES,
     CommandLineCodeResult,
-    OutputBuffer,
     file_name_from_content,
     hashed_file_name,
     normalise_language,
@@ -286,7 +285,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
             ValueError: Setting up the functions failed (pip or importing the module).
         """
         generation = self._generation
-        progress = _Progress(OutputBuffer(self._max_output_bytes))
+        progress = _Progress(self._max_output_bytes)
         with token_cancel_scope(cancellation_token, "Code execution"):
             async with self._lock:
                 if generation != self._generation:
@@ -301,11 +300,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                         self._running.discard(stop_scope)
                 if stop_scope.cancelled_caught:
                     return _stopped(progress)
-        return CommandLineCodeResult(
-            exit_code=progress.exit_code,
-            output=progress.output.text(),
-            code_file=progress.code_file,
-        )
+        return progress.result(progress.exit_code)
 
     async def _execute(self, code_blocks: list[CodeBlock], progress: _Progress) -> None:
         work_dir = self.work_dir
@@ -356,16 +351,15 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                 cwd=work_dir,
                 env=self._environment(),
                 time_limit=self._timeout,
-                max_output_bytes=self._max_output_bytes,
+                max_output_bytes=progress.remaining,
             )
         except OSError as exc:
             return progress.fail(f"Could not run {argv[0]!r}: {exc}")
-        progress.output.feed(outcome.output.encode())
+        progress.add(outcome.output)
         progress.exit_code = outcome.exit_code
         if outcome.timed_out:
-            progress.output.feed(
-                f"\nTimeout: the block ran longer than {self._timeout} seconds and was "
-                "stopped\n".encode()
+            progress.add(
+                f"\nTimeout: the block ran longer than {self._timeout} seconds and was stopped\n"
             )
             return False
         return outcome.exit_code == 0
@@ -453,24 +447,36 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
 
 
 class _Progress:
-    """What an execution has done so far."""
+    """What an execution has done so far: its output (within the execution's budget), the
+    exit code of its last block and that block's file."""
 
-    def __init__(self, output: OutputBuffer) -> None:
-        self.output = output
+    def __init__(self, max_output_bytes: int) -> None:
+        self._parts: list[str] = []
+        self._budget = max_output_bytes
+        self.used = 0
         self.exit_code = 0
         self.code_file: str | None = None
 
+    @property
+    def remaining(self) -> int:
+        """The output bytes the next block may still produce (at least 2)."""
+        return max(self._budget - self.used, 2)
+
+    def add(self, text: str) -> None:
+        self._parts.append(text)
+        self.used += len(text.encode())
+
     def result(self, exit_code: int) -> CommandLineCodeResult:
         return CommandLineCodeResult(
-            exit_code=exit_code, output=self.output.text(), code_file=self.code_file
+            exit_code=exit_code, output="".join(self._parts), code_file=self.code_file
         )
 
     def fail(self, message: str) -> bool:
-        self.output.feed(message.encode())
+        self.add(message)
         self.exit_code = 1
         return False
 
 
 def _stopped(progress: _Progress) -> CommandLineCodeResult:
-    progress.output.feed(b"\nStopped: the executor was stopped before the code finished\n")
+    progress.add("\nStopped: the executor was stopped before the code finished\n")
     return progress.result(STOPPED_EXIT_CODE)
