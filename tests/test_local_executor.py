@@ -470,18 +470,19 @@ def add_numbers(a: int, b: int) -> int:
 @with_requirements(global_imports=["math", ImportFromModule("json", ["dumps"])])
 def circle_area(radius: float) -> str:
     """The area of a circle, as JSON."""
-    return dumps(round(math.pi * radius**2, 2))  # type: ignore[name-defined]  # noqa: F821
+    return str(dumps(round(math.pi * radius**2, 2)))  # type: ignore[name-defined]  # noqa: F821
 
 
 @pytest.mark.anyio
 async def test_functions_can_be_imported_by_the_code(tmp_path: Path) -> None:
-    functions = [
-        add_numbers,
-        circle_area,
-        FunctionWithRequirements.from_str("def triple(x):\n    return 3 * x\n"),
-    ]
     executor = LocalCommandLineCodeExecutor(
-        work_dir=tmp_path, functions=functions, functions_module="helpers"
+        work_dir=tmp_path,
+        functions=[
+            add_numbers,
+            circle_area,
+            FunctionWithRequirements.from_str("def triple(x):\n    return 3 * x\n"),
+        ],
+        functions_module="helpers",
     )
     assert executor.functions == ["add_numbers", "circle_area", "triple"]
     code = "from helpers import add_numbers, circle_area, triple\n"
