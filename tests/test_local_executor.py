@@ -573,3 +573,16 @@ def test_an_executor_with_functions_is_not_dumped() -> None:
 
 def test_processes_with_finds_nothing_for_a_fresh_token() -> None:
     assert processes_with(new_token()) == []
+
+
+@pytest.mark.anyio
+async def test_a_relative_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    executor = LocalCommandLineCodeExecutor(work_dir=Path("coding"), cleanup_temp_files=False)
+    result = await executor.execute_code_blocks(run("print('hi')"), CancellationToken())
+    assert (result.exit_code, result.output) == (0, "hi\n")
+    assert result.code_file is not None
+    assert Path(result.code_file).is_absolute()
+    assert Path(result.code_file).parent == tmp_path / "coding"

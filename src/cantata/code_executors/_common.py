@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from hashlib import sha256
@@ -73,6 +74,17 @@ def file_name_from_content(code: str, work_dir: Path) -> Path | None:
     if not path.is_relative_to(root) or path == root:
         raise ValueError(f"Filename {match.group(1)!r} is outside the working directory")
     return path
+
+
+def block_path(code: str, language: str, work_dir: Path) -> Path:
+    """The absolute path of a block's file: the ``# filename:`` it asks for, else
+    ``tmp_code_<sha256>.<ext>`` in *work_dir*.
+
+    Raises:
+        ValueError: The name it asks for points outside *work_dir*.
+    """
+    path = file_name_from_content(code, work_dir) or work_dir / hashed_file_name(code, language)
+    return Path(os.path.abspath(path))
 
 
 def hashed_file_name(code: str, language: str) -> str:

@@ -29,8 +29,7 @@ from .._common import (
     SHELL_LANGUAGES,
     CommandLineCodeResult,
     OutputBuffer,
-    file_name_from_content,
-    hashed_file_name,
+    block_path,
     normalise_language,
     silence_pip,
 )
@@ -485,9 +484,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
                     break
                 code = silence_pip(block.code, language)
                 try:
-                    path = file_name_from_content(code, self.work_dir) or (
-                        self.work_dir / hashed_file_name(code, language)
-                    )
+                    path = block_path(code, language, self.work_dir)
                 except ValueError as exc:
                     output.feed(str(exc).encode())
                     state["exit_code"] = 1

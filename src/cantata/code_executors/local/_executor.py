@@ -26,8 +26,7 @@ from .._common import (
     POWERSHELL_LANGUAGES,
     SHELL_LANGUAGES,
     CommandLineCodeResult,
-    file_name_from_content,
-    hashed_file_name,
+    block_path,
     normalise_language,
     silence_pip,
 )
@@ -333,9 +332,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
             if problem is not None:
                 return progress.fail(f"The block was not run: it contains {problem}.")
         try:
-            path = file_name_from_content(code, work_dir) or work_dir / hashed_file_name(
-                code, language
-            )
+            path = block_path(code, language, work_dir)
         except ValueError as exc:
             return progress.fail(str(exc))
         argv = self._command(language, path)
