@@ -8,6 +8,7 @@ in a ``python:3-slim`` container; those tests skip with a reason when no engine 
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -15,12 +16,14 @@ from pathlib import Path
 
 import anyio
 import pytest
+from _processes import assert_none_left, needs_proc, new_token, sleeper, wait_for_processes
 
 from cantata import CancellationToken, ComponentModel
 from cantata.code_executor import CodeBlock, CodeExecutor
 from cantata.code_executors.docker import (
     DockerCommandLineCodeExecutor,
     DockerEngineUnavailableError,
+    _executor,
 )
 from cantata.exceptions import MessageCancelledError
 
@@ -186,3 +189,64 @@ async def test_cancellation_kills_the_block() -> None:  # pragma: no cover - eng
             [CodeBlock(count_in_container("[s]leep 1000"), "sh")], CancellationToken()
         )
     assert check.output.strip() == "0"
+
+
+# -- the in-container scripts, on this machine's sh and GNU timeout ---------------------------
+# The executor runs each block as ``sh -c _BLOCK_SCRIPT`` and kills a cancelled one with
+# ``sh -c _KILL_SCRIPT``. The container's sh and coreutils are the same programs as this
+# machine's, so the scripts' process handling is checked here with real processes.
+
+needs_timeout = pytest.mark.skipif(
+    shutil.which("timeout") is None or sys.platform == "win32", reason="needs GNU timeout and sh"
+)
+
+
+def _block_argv(pid_file: Path, seconds: int, script: Path) -> list[str]:
+    block_script = _executor._BLOCK_SCRIPT.format(grace=_executor._KILL_GRACE_SECONDS)
+    return [
+        "sh",
+        "-c",
+        block_script,
+        "sh",
+        str(pid_file),
+        str(seconds),
+        sys.executable,
+        str(script),
+    ]
+
+
+@needs_timeout
+@needs_proc
+@pytest.mark.anyio
+async def test_the_block_script_times_out_the_whole_group(tmp_path: Path) -> None:
+    token = new_token()
+    script = tmp_path / "block.py"
+    script.write_text(sleeper(token) + sleeper(token) + "import time; time.sleep(1000)")
+    with anyio.fail_after(20):
+        completed = await anyio.run_process(
+            _block_argv(tmp_path / "pid", 1, script), check=False, start_new_session=True
+        )
+    assert completed.returncode == 124
+    await assert_none_left(token)
+
+
+@needs_timeout
+@needs_proc
+@pytest.mark.anyio
+async def test_the_kill_script_ends_a_running_block_and_its_group(tmp_path: Path) -> None:
+    token = new_token()
+    script = tmp_path / "block.py"
+    script.write_text(sleeper(token) + "import time; time.sleep(1000)")
+    pid_file = tmp_path / "pid"
+    with anyio.fail_after(20):
+        async with await anyio.open_process(
+            _block_argv(pid_file, 60, script), start_new_session=True
+        ) as process:
+            await wait_for_processes(token, 1)
+            killed = await anyio.run_process(
+                ["sh", "-c", _executor._KILL_SCRIPT, "sh", str(pid_file)], check=False
+            )
+            assert killed.returncode == 0
+            await process.wait()
+    assert process.returncode != 0
+    await assert_none_left(token)

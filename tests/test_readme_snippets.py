@@ -21,8 +21,8 @@ def _section(title: str) -> str:
     return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
-# The self-contained snippets: the quick start's, the model layer's and running code's. (The ones under
-# "Messages and state" continue the quick start.)
+# The self-contained snippets: the quick start's, the model layer's and running code's. (The
+# ones under "Messages and state" continue the quick start.)
 SNIPPETS: list[str] = [
     snippet
     for title in ("Quick start", "The model layer", "Running code")

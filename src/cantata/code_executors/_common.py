@@ -14,13 +14,18 @@ __all__ = [
     "DEFAULT_MAX_OUTPUT_BYTES",
     "PYTHON_VARIANTS",
     "SHELL_LANGUAGES",
+    "STOPPED_EXIT_CODE",
     "CommandLineCodeResult",
+    "ExecutionProgress",
     "OutputBuffer",
     "file_extension",
     "file_name_from_content",
     "normalise_language",
     "silence_pip",
 ]
+
+STOPPED_EXIT_CODE = 125
+"""The exit code of an execution interrupted by the executor's ``stop()``."""
 
 DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024
 """The output kept of one execution by default: 1 MiB. Beyond it the middle is dropped."""
@@ -87,6 +92,14 @@ def block_path(code: str, language: str, work_dir: Path) -> Path:
     return Path(os.path.abspath(path))
 
 
+def relative_to_work_dir(path: Path, work_dir: Path) -> str:
+    """*path* (from :func:`block_path`) relative to *work_dir*, with ``/`` separators."""
+    for root in (Path(os.path.abspath(work_dir)), work_dir.resolve()):
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    raise ValueError(f"{path} is outside the working directory {work_dir}")
+
+
 def hashed_file_name(code: str, language: str) -> str:
     """``tmp_code_<sha256 of the code>.<extension>``."""
     return f"tmp_code_{sha256(code.encode()).hexdigest()}.{file_extension(language)}"
@@ -101,6 +114,44 @@ def silence_pip(code: str, language: str) -> str:
     if language not in ("python", *SHELL_LANGUAGES):
         return code
     return _PIP_INSTALL.sub(r"\1 -qqq", code)
+
+
+class ExecutionProgress:
+    """What an execution has done so far: its output (within the execution's budget), the
+    exit code of its last block and that block's file."""
+
+    def __init__(self, max_output_bytes: int) -> None:
+        self._parts: list[str] = []
+        self._budget = max_output_bytes
+        self.used = 0
+        self.exit_code = 0
+        self.code_file: str | None = None
+
+    @property
+    def remaining(self) -> int:
+        """The output bytes the next block may still produce (at least 2)."""
+        return max(self._budget - self.used, 2)
+
+    def add(self, text: str) -> None:
+        self._parts.append(text)
+        self.used += len(text.encode())
+
+    def result(self, exit_code: int) -> CommandLineCodeResult:
+        return CommandLineCodeResult(
+            exit_code=exit_code, output="".join(self._parts), code_file=self.code_file
+        )
+
+    def fail(self, message: str) -> bool:
+        """Record a block that could not run: *message*, exit code 1. Returns ``False``
+        (the next block may not run)."""
+        self.add(message)
+        self.exit_code = 1
+        return False
+
+    def stopped(self) -> CommandLineCodeResult:
+        """The result of an execution that the executor's ``stop()`` interrupted."""
+        self.add("\nStopped: the executor was stopped before the code finished\n")
+        return self.result(STOPPED_EXIT_CODE)
 
 
 _TRUNCATION_NOTE = "\n[... {omitted} bytes of output omitted ...]\n"
@@ -135,6 +186,10 @@ class OutputBuffer:
             excess = len(self._tail) - self._tail_limit
             if excess > 0:
                 del self._tail[:excess]
+
+    def feed_text(self, text: str) -> None:
+        """Add *text*, encoded as UTF-8."""
+        self.feed(text.encode())
 
     @property
     def truncated(self) -> bool:

@@ -28,9 +28,11 @@ from .._common import (
     POWERSHELL_LANGUAGES,
     SHELL_LANGUAGES,
     CommandLineCodeResult,
+    ExecutionProgress,
     OutputBuffer,
     block_path,
     normalise_language,
+    relative_to_work_dir,
     silence_pip,
 )
 from .._functions import FUNCTION_PROMPT_TEMPLATE, check_functions, format_functions_for_prompt
@@ -46,7 +48,6 @@ T = TypeVar("T")
 CONTAINER_WORK_DIR = "/workspace"
 """Where the working directory is mounted in the container."""
 
-STOPPED_EXIT_CODE = 125
 _KILL_GRACE_SECONDS = 2
 _HOST_MARGIN_SECONDS = 10.0
 _START_WAIT_SECONDS = 60.0
@@ -125,6 +126,10 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
     * at most *max_output_bytes* of output are kept (beginning and end);
     * executions on one executor run one at a time, in order of arrival;
     * every call to the Docker SDK (which is synchronous) runs in a worker thread.
+
+    One difference: a process that a block started in a session of its own (``setsid``)
+    survives the block's timeout or cancellation inside the container, until the container
+    stops or :meth:`restart` restarts it.
 
     Args:
         image: The image to run.
@@ -439,76 +444,74 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         Raises:
             cantata.exceptions.MessageCancelledError: *cancellation_token* was cancelled.
             DockerEngineUnavailableError: The executor had to start and no engine answered.
+            TimeoutError: The engine stopped answering: a block gave no result within its
+                timeout plus a margin (the block is killed in the container).
             ValueError: Setting up the functions failed.
         """
         generation = self._generation
-        output = OutputBuffer(self._max_output_bytes)
-        state: dict[str, Any] = {"exit_code": 0, "code_file": None}
+        progress = ExecutionProgress(self._max_output_bytes)
         with token_cancel_scope(cancellation_token, "Code execution"):
             async with self._lock:
-                if generation == self._generation:
-                    if not self._started:
-                        await self.start()
-                    with anyio.CancelScope() as stop_scope:
-                        self._running.add(stop_scope)
-                        try:
-                            await self._execute(code_blocks, output, state)
-                        finally:
-                            self._running.discard(stop_scope)
-                    if not stop_scope.cancelled_caught:
-                        return CommandLineCodeResult(
-                            exit_code=state["exit_code"],
-                            output=output.text(),
-                            code_file=state["code_file"],
-                        )
-        output.feed(b"\nStopped: the executor was stopped before the code finished\n")
-        return CommandLineCodeResult(
-            exit_code=STOPPED_EXIT_CODE, output=output.text(), code_file=state["code_file"]
-        )
+                if generation != self._generation:
+                    return progress.stopped()
+                if not self._started:
+                    await self.start()
+                with anyio.CancelScope() as stop_scope:
+                    self._running.add(stop_scope)
+                    try:
+                        await self._execute(code_blocks, progress)
+                    finally:
+                        self._running.discard(stop_scope)
+                if stop_scope.cancelled_caught:
+                    return progress.stopped()
+        return progress.result(progress.exit_code)
 
-    async def _execute(
-        self, code_blocks: list[CodeBlock], output: OutputBuffer, state: dict[str, Any]
-    ) -> None:
+    async def _execute(self, code_blocks: list[CodeBlock], progress: ExecutionProgress) -> None:
         if not self._functions_ready:
             await self._setup_functions()
         files: list[Path] = []
         try:
             for block in code_blocks:
-                language = normalise_language(block.language)
-                if language not in self.SUPPORTED_LANGUAGES:
-                    supported = ", ".join(self.SUPPORTED_LANGUAGES)
-                    output.feed(
-                        f"Unsupported language {block.language!r} (supported: {supported})".encode()
-                    )
-                    state["exit_code"] = 1
-                    break
-                code = silence_pip(block.code, language)
-                try:
-                    path = block_path(code, language, self.work_dir)
-                except ValueError as exc:
-                    output.feed(str(exc).encode())
-                    state["exit_code"] = 1
-                    break
-                await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
-                await anyio.Path(path).write_text(code, encoding="utf-8")
-                files.append(path)
-                relative = path.resolve().relative_to(self.work_dir.resolve()).as_posix()
-                state["code_file"] = f"{CONTAINER_WORK_DIR}/{relative}"
-                exit_code = await self._run_block(self._interpreter(language), relative, output)
-                state["exit_code"] = exit_code
-                if exit_code == 124:
-                    output.feed(
-                        f"\nTimeout: the block ran longer than {self._timeout} seconds and was "
-                        "stopped\n".encode()
-                    )
-                    break
-                if exit_code != 0:
+                if not await self._run_block(block, files, progress):
                     break
         finally:
             if self._delete_tmp_files:
                 with anyio.CancelScope(shield=True):
                     for path in files:
                         await anyio.Path(path).unlink(missing_ok=True)
+
+    async def _run_block(
+        self, block: CodeBlock, files: list[Path], progress: ExecutionProgress
+    ) -> bool:
+        """Run one block; return whether the next may run."""
+        language = normalise_language(block.language)
+        if language not in self.SUPPORTED_LANGUAGES:
+            supported = ", ".join(self.SUPPORTED_LANGUAGES)
+            return progress.fail(
+                f"Unsupported language {block.language!r} (supported: {supported})"
+            )
+        code = silence_pip(block.code, language)
+        work_dir = self.work_dir
+        try:
+            path = block_path(code, language, work_dir)
+        except ValueError as exc:
+            return progress.fail(str(exc))
+        await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
+        await anyio.Path(path).write_text(code, encoding="utf-8")
+        files.append(path)
+        relative = relative_to_work_dir(path, work_dir)
+        progress.code_file = f"{CONTAINER_WORK_DIR}/{relative}"
+        exit_code, output = await self._exec_block(
+            self._interpreter(language), relative, progress.remaining
+        )
+        progress.add(output)
+        progress.exit_code = exit_code
+        if exit_code == 124:
+            progress.add(
+                f"\nTimeout: the block ran longer than {self._timeout} seconds and was stopped\n"
+            )
+            return False
+        return exit_code == 0
 
     @staticmethod
     def _interpreter(language: str) -> list[str]:
@@ -520,13 +523,19 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
             return ["pwsh", "-NoProfile", "-File"]
         raise AssertionError(language)  # pragma: no cover - checked before
 
-    async def _run_block(self, interpreter: list[str], file_name: str, output: OutputBuffer) -> int:
-        pid_file = f"{CONTAINER_WORK_DIR}/.cantata_block_{uuid.uuid4().hex}.pid"
+    async def _exec_block(
+        self, interpreter: list[str], file_name: str, max_output_bytes: int
+    ) -> tuple[int, str]:
+        """Run one block's file in the container; return its exit code and output."""
+        pid_file = f"/tmp/.cantata_block_{uuid.uuid4().hex}.pid"
         script = _BLOCK_SCRIPT.format(grace=_KILL_GRACE_SECONDS)
         argv = ["sh", "-c", script, "sh", pid_file, str(self._timeout), *interpreter, file_name]
+        # If this call is cancelled the worker thread is abandoned: it ends once the killed
+        # block's stream closes, and only touches its own buffer.
+        output = OutputBuffer(max_output_bytes)
         try:
             with anyio.fail_after(self._timeout + _KILL_GRACE_SECONDS + _HOST_MARGIN_SECONDS):
-                return await anyio.to_thread.run_sync(
+                exit_code = await anyio.to_thread.run_sync(
                     self._exec_stream, argv, output, None, abandon_on_cancel=True
                 )
         except BaseException:
@@ -537,6 +546,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         finally:
             with anyio.CancelScope(shield=True), anyio.move_on_after(_HOST_MARGIN_SECONDS):
                 await self._in_thread(self._remove_in_container, pid_file)
+        return exit_code, output.text()
 
     def _kill_block(self, pid_file: str) -> None:
         self._container.exec_run(["sh", "-c", _KILL_SCRIPT, "sh", pid_file])

@@ -26,6 +26,7 @@ from .._common import (
     POWERSHELL_LANGUAGES,
     SHELL_LANGUAGES,
     CommandLineCodeResult,
+    ExecutionProgress,
     block_path,
     normalise_language,
     silence_pip,
@@ -35,9 +36,6 @@ from .._runner import run_command
 from .._sanitize import dangerous_shell_command
 
 __all__ = ["LocalCommandLineCodeExecutor", "LocalCommandLineCodeExecutorConfig"]
-
-STOPPED_EXIT_CODE = 125
-"""The exit code of an execution interrupted by :meth:`LocalCommandLineCodeExecutor.stop`."""
 
 
 class LocalCommandLineCodeExecutorConfig(BaseModel):
@@ -284,11 +282,11 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
             ValueError: Setting up the functions failed (pip or importing the module).
         """
         generation = self._generation
-        progress = _Progress(self._max_output_bytes)
+        progress = ExecutionProgress(self._max_output_bytes)
         with token_cancel_scope(cancellation_token, "Code execution"):
             async with self._lock:
                 if generation != self._generation:
-                    return _stopped(progress)
+                    return progress.stopped()
                 if not self._started:
                     await self.start()
                 with anyio.CancelScope() as stop_scope:
@@ -298,10 +296,10 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                     finally:
                         self._running.discard(stop_scope)
                 if stop_scope.cancelled_caught:
-                    return _stopped(progress)
+                    return progress.stopped()
         return progress.result(progress.exit_code)
 
-    async def _execute(self, code_blocks: list[CodeBlock], progress: _Progress) -> None:
+    async def _execute(self, code_blocks: list[CodeBlock], progress: ExecutionProgress) -> None:
         work_dir = self.work_dir
         if not self._functions_ready:
             await self._setup_functions(work_dir)
@@ -317,7 +315,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                         await anyio.Path(path).unlink(missing_ok=True)
 
     async def _run_block(
-        self, block: CodeBlock, work_dir: Path, files: list[Path], progress: _Progress
+        self, block: CodeBlock, work_dir: Path, files: list[Path], progress: ExecutionProgress
     ) -> bool:
         """Run one block; return whether the next may run."""
         language = normalise_language(block.language)
@@ -441,39 +439,3 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
             cleanup_temp_files=config.cleanup_temp_files,
             max_output_bytes=config.max_output_bytes,
         )
-
-
-class _Progress:
-    """What an execution has done so far: its output (within the execution's budget), the
-    exit code of its last block and that block's file."""
-
-    def __init__(self, max_output_bytes: int) -> None:
-        self._parts: list[str] = []
-        self._budget = max_output_bytes
-        self.used = 0
-        self.exit_code = 0
-        self.code_file: str | None = None
-
-    @property
-    def remaining(self) -> int:
-        """The output bytes the next block may still produce (at least 2)."""
-        return max(self._budget - self.used, 2)
-
-    def add(self, text: str) -> None:
-        self._parts.append(text)
-        self.used += len(text.encode())
-
-    def result(self, exit_code: int) -> CommandLineCodeResult:
-        return CommandLineCodeResult(
-            exit_code=exit_code, output="".join(self._parts), code_file=self.code_file
-        )
-
-    def fail(self, message: str) -> bool:
-        self.add(message)
-        self.exit_code = 1
-        return False
-
-
-def _stopped(progress: _Progress) -> CommandLineCodeResult:
-    progress.add("\nStopped: the executor was stopped before the code finished\n")
-    return progress.result(STOPPED_EXIT_CODE)
