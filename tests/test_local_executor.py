@@ -63,6 +63,11 @@ def listing(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir())
 
 
+def block_files(path: Path) -> list[str]:
+    """The block files in *path* (none if it does not exist)."""
+    return [name for name in listing(path) if name.startswith("tmp_code_")] if path.is_dir() else []
+
+
 def run(code: str, language: str = "python") -> list[CodeBlock]:
     return [CodeBlock(code=code, language=language)]
 
@@ -586,3 +591,54 @@ async def test_a_relative_working_directory(
     assert result.code_file is not None
     assert Path(result.code_file).is_absolute()
     assert Path(result.code_file).parent == tmp_path / "coding"
+
+
+@needs_proc
+@pytest.mark.anyio
+async def test_cancelled_at_any_point_nothing_is_left(tmp_path: Path) -> None:
+    """Cancel executions after increasing delays: before the lock, while the file is written,
+    while the process starts, while it runs. Each time nothing keeps running, no block file
+    stays behind, and the executor keeps working."""
+    token = new_token()
+    code = sleeper(token) + "import time; time.sleep(1000)"
+    executor = LocalCommandLineCodeExecutor(timeout=60, work_dir=tmp_path / "work")
+    for delay in (0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3):
+        with anyio.move_on_after(delay):
+            await executor.execute_code_blocks(run(code), CancellationToken())
+        await assert_none_left(token)
+        assert block_files(tmp_path / "work") == []
+    result = await executor.execute_code_blocks(run("print('still fine')"), CancellationToken())
+    assert result.output == "still fine\n"
+
+
+def test_one_executor_serves_several_event_loops() -> None:
+    executor = LocalCommandLineCodeExecutor()  # made outside any event loop
+
+    async def use() -> str:
+        result = await executor.execute_code_blocks(run("print(1)"), CancellationToken())
+        await executor.stop()
+        return result.output
+
+    for backend in ("trio", "asyncio", "trio"):
+        assert anyio.run(use, backend=backend) == "1\n"
+
+
+@pytest.mark.anyio
+async def test_a_waiter_cancelled_in_the_queue_does_not_block_the_next(tmp_path: Path) -> None:
+    executor = LocalCommandLineCodeExecutor(work_dir=tmp_path)
+    done: list[str] = []
+
+    async def execute(name: str, code: str) -> None:
+        result = await executor.execute_code_blocks(run(code), CancellationToken())
+        done.append(f"{name}:{result.output.strip()}")
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(execute, "first", "import time; time.sleep(0.5); print(1)")
+            await anyio.sleep(0.05)
+            async with anyio.create_task_group() as waiting:
+                waiting.start_soon(execute, "cancelled", "print(2)")  # queued behind "first"
+                await anyio.sleep(0.1)
+                waiting.cancel_scope.cancel()
+            task_group.start_soon(execute, "third", "print(3)")
+    assert done == ["first:1", "third:3"]

@@ -39,7 +39,7 @@ def process_table() -> dict[int, tuple[int, int, int, str]]:
         if not entry.isdigit():
             continue
         try:
-            with open(_PROC / entry / "stat", "rb") as stat_file:
+            with open(f"/proc/{entry}/stat", "rb") as stat_file:
                 stat = stat_file.read().decode(errors="replace")
         except OSError:  # the process has gone
             continue

@@ -36,6 +36,7 @@ from .._common import (
     silence_pip,
 )
 from .._functions import FUNCTION_PROMPT_TEMPLATE, check_functions, format_functions_for_prompt
+from .._turns import Turns
 
 __all__ = [
     "DockerCommandLineCodeExecutor",
@@ -218,7 +219,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         self._finalizers: list[weakref.finalize[Any, Any]] = []
         self._started = False
         self._functions_ready = not self._functions
-        self._lock = anyio.Lock()
+        self._lock = Turns()
         self._running: set[anyio.CancelScope] = set()
         self._generation = 0
 

@@ -34,6 +34,7 @@ from .._common import (
 from .._functions import FUNCTION_PROMPT_TEMPLATE, check_functions, format_functions_for_prompt
 from .._runner import run_command
 from .._sanitize import dangerous_shell_command
+from .._turns import Turns
 
 __all__ = ["LocalCommandLineCodeExecutor", "LocalCommandLineCodeExecutorConfig"]
 
@@ -155,7 +156,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         self._temp_dir_finalizer: weakref.finalize[Any, Any] | None = None
         self._started = False
         self._functions_ready = not self._functions
-        self._lock = anyio.Lock()
+        self._lock = Turns()
         self._running: set[anyio.CancelScope] = set()
         self._generation = 0
 
