@@ -354,6 +354,11 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
             DockerEngineUnavailableError: No Docker engine answered.
             RuntimeError: The container did not start (its status is in the message).
         """
+        async with self._lock:
+            await self._start()
+
+    async def _start(self) -> None:
+        """:meth:`start`, for a caller that holds the lock."""
         if self._started:
             return
         client = await self._in_thread(self._connect)
@@ -456,7 +461,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
                 if generation != self._generation:
                     return progress.stopped()
                 if not self._started:
-                    await self.start()
+                    await self._start()
                 with anyio.CancelScope() as stop_scope:
                     self._running.add(stop_scope)
                     try:

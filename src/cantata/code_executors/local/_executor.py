@@ -219,6 +219,11 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
     async def start(self) -> None:
         """Create the working directory (a temporary one if none was given). Starting a
         started executor does nothing."""
+        async with self._lock:
+            await self._start()
+
+    async def _start(self) -> None:
+        """:meth:`start`, for a caller that holds the lock."""
         if self._started:
             return
         if self._given_work_dir is None:
@@ -289,7 +294,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                 if generation != self._generation:
                     return progress.stopped()
                 if not self._started:
-                    await self.start()
+                    await self._start()
                 with anyio.CancelScope() as stop_scope:
                     self._running.add(stop_scope)
                     try:
