@@ -14,6 +14,9 @@ from __future__ import annotations
 import builtins
 import json
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -50,6 +53,16 @@ EXPECTED = [
 ]
 
 TASK = UserMessage(content="Run the following Python code: print('Hello, World!')", source="User")
+
+
+@pytest.fixture(autouse=True)
+def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Executors' temporary working directories go here; none may be left behind."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    assert [path.name for path in folder.iterdir()] == []
 
 
 def example() -> ModuleType:

@@ -227,6 +227,15 @@ async def test_timeout_kills_the_block_and_everything_it_started() -> None:
     await assert_none_left(token)
 
 
+@pytest.mark.anyio
+async def test_what_a_timed_out_block_printed_is_kept() -> None:
+    code = "import time\nprint('before the hang')\ntime.sleep(1000)"  # no flush
+    async with LocalCommandLineCodeExecutor(timeout=1) as executor:
+        result = await executor.execute_code_blocks(run(code), CancellationToken())
+    assert result.exit_code == 124
+    assert result.output.startswith("before the hang\n")
+
+
 @needs_proc
 @pytest.mark.anyio
 async def test_forked_children_are_killed_on_timeout() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -16,6 +19,16 @@ from cantata.tools import BaseTool, StaticWorkbench
 from cantata.tools.code_execution import CodeExecutionResult, PythonCodeExecutionTool
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
+
+
+@pytest.fixture(autouse=True)
+def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Executors' temporary working directories go here; none may be left behind."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    assert [path.name for path in folder.iterdir()] == []
 
 
 def test_schema_is_the_references() -> None:

@@ -57,6 +57,9 @@ _START_WAIT_SECONDS = 60.0
 # call can signal the block; ``timeout`` makes the block a process group of its own and
 # kills the whole group when the time is up or when it receives SIGTERM.
 _BLOCK_SCRIPT = 'echo $$ > "$1"; shift; exec timeout -k {grace} -s TERM "$@"'
+_BLOCK_ENVIRONMENT = {"PYTHONUNBUFFERED": "1"}
+"""Python's output reaches the stream as it is printed, so a block that times out or is
+cancelled still shows what it printed."""
 _KILL_SCRIPT = 'test -f "$1" && kill -TERM "$(cat "$1")" 2>/dev/null; true'
 
 
@@ -542,7 +545,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         try:
             with anyio.fail_after(self._timeout + _KILL_GRACE_SECONDS + _HOST_MARGIN_SECONDS):
                 exit_code = await anyio.to_thread.run_sync(
-                    self._exec_stream, argv, output, None, abandon_on_cancel=True
+                    self._exec_stream, argv, output, _BLOCK_ENVIRONMENT, abandon_on_cancel=True
                 )
         except BaseException:
             # Cancelled, or the engine stopped answering: kill the block in the container.

@@ -383,6 +383,9 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
+        # Python's output reaches the pipe as it is printed, so a block that times out or is
+        # cancelled still shows what it printed.
+        env["PYTHONUNBUFFERED"] = "1"
         venv = self._virtual_env_context
         if venv is not None:
             env["PATH"] = os.pathsep.join(
