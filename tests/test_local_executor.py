@@ -183,6 +183,17 @@ async def test_filename_outside_the_working_directory_is_refused(tmp_path: Path)
 
 
 @pytest.mark.anyio
+async def test_a_file_that_cannot_be_written_is_reported(tmp_path: Path) -> None:
+    executor = LocalCommandLineCodeExecutor(work_dir=tmp_path)
+    await anyio.Path(tmp_path / "taken").mkdir()
+    result = await executor.execute_code_blocks(
+        run("# filename: taken\nprint('hi')"), CancellationToken()
+    )
+    assert result.exit_code == 1
+    assert "Could not write" in result.output
+
+
+@pytest.mark.anyio
 async def test_obviously_destructive_shell_is_refused(tmp_path: Path) -> None:
     async with LocalCommandLineCodeExecutor(work_dir=tmp_path) as executor:
         result = await executor.execute_code_blocks(run("rm -rf /", "sh"), CancellationToken())

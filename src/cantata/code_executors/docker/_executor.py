@@ -505,8 +505,11 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
             path = block_path(code, language, work_dir)
         except ValueError as exc:
             return progress.fail(str(exc))
-        await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
-        await anyio.Path(path).write_text(code, encoding="utf-8")
+        try:
+            await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
+            await anyio.Path(path).write_text(code, encoding="utf-8")
+        except OSError as exc:
+            return progress.fail(f"Could not write the block's file {path}: {exc}")
         files.append(path)
         relative = relative_to_work_dir(path, work_dir)
         progress.code_file = f"{CONTAINER_WORK_DIR}/{relative}"

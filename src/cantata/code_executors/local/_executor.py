@@ -342,8 +342,11 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         argv = self._command(language, path)
         if argv is None:
             return progress.fail("PowerShell (pwsh or powershell) is not installed.")
-        await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
-        await anyio.Path(path).write_text(code, encoding="utf-8")
+        try:
+            await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
+            await anyio.Path(path).write_text(code, encoding="utf-8")
+        except OSError as exc:
+            return progress.fail(f"Could not write the block's file {path}: {exc}")
         files.append(path)
         progress.code_file = str(path)
         try:
