@@ -375,6 +375,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
             container = await self._in_thread(self._run_container, client, self.bind_dir)
             if self._stop_container:
                 self._finalizers.append(weakref.finalize(self, _stop_container, container))
+            status = "created"
             with anyio.move_on_after(_START_WAIT_SECONDS):
                 # The engine offers no event to wait on here: poll the container's status.
                 while (status := await self._in_thread(self._container_status, container)) in (  # noqa: ASYNC110
