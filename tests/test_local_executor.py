@@ -279,6 +279,44 @@ async def test_background_jobs_die_when_the_block_exits() -> None:
     await assert_none_left(token)
 
 
+@needs_proc
+@pytest.mark.anyio
+async def test_children_in_a_session_of_their_own_die_when_the_block_exits() -> None:
+    token = new_token()
+    code = sleeper(token, new_session=True) + "print('started')"
+    async with LocalCommandLineCodeExecutor() as executor:
+        result = await executor.execute_code_blocks(run(code), CancellationToken())
+    assert (result.exit_code, result.output) == (0, "started\n")
+    await assert_none_left(token)
+
+
+@needs_proc
+@pytest.mark.anyio
+async def test_a_double_forked_daemon_dies_when_the_block_exits() -> None:
+    token = new_token()
+    code = (
+        "import os, sys\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        os.closerange(0, 3)\n"  # a proper daemon: no stdio, no parent, no session
+        f"        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(1000)', {token!r}])\n"  # noqa: E501
+        "    os._exit(0)\n"
+        "os.wait()\n"
+        "print('daemonised')\n"
+    )
+    async with LocalCommandLineCodeExecutor() as executor:
+        with anyio.fail_after(20):
+            await executor.execute_code_blocks(
+                run(code.replace("print('daemonised')", "import time; time.sleep(0.5)")),
+                CancellationToken(),
+            )
+        await assert_none_left(token)
+        result = await executor.execute_code_blocks(run(code), CancellationToken())
+    assert (result.exit_code, result.output) == (0, "daemonised\n")
+    await assert_none_left(token)
+
+
 @pytest.mark.anyio
 async def test_a_flood_ends_at_the_timeout_with_bounded_output() -> None:
     async with LocalCommandLineCodeExecutor(timeout=1, max_output_bytes=4096) as executor:

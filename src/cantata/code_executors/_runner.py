@@ -12,7 +12,7 @@ import anyio
 from anyio.abc import Process
 
 from ._common import OutputBuffer
-from ._process_tree import kill_process_tree
+from ._process_tree import MARKER_VARIABLE, kill_process_tree, new_marker
 
 __all__ = ["DRAIN_GRACE_SECONDS", "RunOutcome", "run_command"]
 
@@ -55,8 +55,9 @@ async def run_command(
 ) -> RunOutcome:
     """Run *argv* in *cwd* and return how it ended.
 
-    The command runs in a session of its own with no standard input; standard output and
-    error go through one pipe. It ends when its process exits, when *time_limit* seconds have
+    The command runs in a session of its own with no standard input, marked by a fresh
+    ``CANTATA_CODE_EXECUTION`` value in its environment; standard output and error go through
+    one pipe. It ends when its process exits, when *time_limit* seconds have
     passed (the outcome then has ``timed_out`` and exit code 124), or when the caller is
     cancelled (the cancellation propagates). In every case the command's whole process tree
     is killed before this returns or raises, so nothing it started keeps running, and the
@@ -66,13 +67,14 @@ async def run_command(
         OSError: The command could not be started (e.g. the interpreter does not exist).
     """
     buffer = OutputBuffer(max_output_bytes)
+    marker = new_marker()
     process = await anyio.open_process(
         list(argv),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=cwd,
-        env=dict(env),
+        env={**env, MARKER_VARIABLE: marker},
         start_new_session=sys.platform != "win32",
     )
     timed_out = False
@@ -86,7 +88,7 @@ async def run_command(
                 reaped = True
                 # The block's process has exited; whatever it left running goes now. Once
                 # the last writer is gone the pipe reaches its end.
-                kill_process_tree(process.pid, reaped=True)
+                kill_process_tree(process.pid, reaped=True, marker=marker)
                 with anyio.move_on_after(DRAIN_GRACE_SECONDS):
                     await pumped.wait()
                 task_group.cancel_scope.cancel()
@@ -94,7 +96,7 @@ async def run_command(
     finally:
         with anyio.CancelScope(shield=True):
             if not reaped:
-                kill_process_tree(process.pid)
+                kill_process_tree(process.pid, marker=marker)
             with anyio.move_on_after(_REAP_SECONDS):
                 await process.aclose()
     if timed_out:

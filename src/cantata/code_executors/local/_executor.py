@@ -73,11 +73,13 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
 
     Guarantees beyond autogen's executor:
 
-    * **Nothing is left running.** Each block runs in a session of its own. When it exits,
-      times out, is cancelled or the executor stops, its whole process tree is killed
-      (process group, session, and on Linux every descendant found in ``/proc``), and the
-      process is reaped. Background jobs a block leaves behind (``sleep 100 &``) are killed
-      when it exits.
+    * **Nothing is left running.** Each block runs in a session of its own, with a marker
+      variable (``CANTATA_CODE_EXECUTION``) in its environment. When it exits, times out, is
+      cancelled or the executor stops, its whole process tree is killed (process group,
+      session, and on Linux every process carrying the marker and every descendant, found
+      in ``/proc``), and the process is reaped. Background jobs and daemons a block leaves
+      behind are killed when it exits. A process that drops the marker from its environment
+      after leaving the session, or runs as another user, escapes.
     * **Timeouts end the block.** After *timeout* seconds the block's tree is killed and the
       result has exit code 124 and a ``Timeout`` line.
     * **Bounded output.** Standard output and error are read as they come (interleaved, as a
