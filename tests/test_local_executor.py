@@ -700,3 +700,74 @@ async def test_a_waiter_cancelled_in_the_queue_does_not_block_the_next(tmp_path:
                 waiting.cancel_scope.cancel()
             task_group.start_soon(execute, "third", "print(3)")
     assert done == ["first:1", "third:3"]
+
+
+def build_wheel(folder: Path) -> Path:
+    """A minimal pure-Python wheel of package ``mini_pkg`` (``answer() == 42``), so that the
+    executor's pip step runs offline."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {
+        "mini_pkg/__init__.py": b"def answer():\n    return 42\n",
+        "mini_pkg-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: mini-pkg\nVersion: 1.0\n",
+        "mini_pkg-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append("mini_pkg-1.0.dist-info/RECORD,,")
+    files["mini_pkg-1.0.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
+    wheel = folder / "mini_pkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return wheel
+
+
+@pytest.mark.anyio
+async def test_functions_packages_are_installed_into_the_virtual_environment(
+    tmp_path: Path,
+) -> None:
+    wheel = build_wheel(tmp_path)
+    # This interpreter's pip, seen through the system site packages, installs into the venv.
+    context = await create_virtual_env(
+        tmp_path / ".venv", with_pip=False, system_site_packages=True
+    )
+    uses_package = FunctionWithRequirements.from_str(
+        "def answer_twice():\n    return 2 * mini_pkg.answer()\n",
+        python_packages=[str(wheel)],
+        global_imports=["mini_pkg"],
+    )
+    executor = LocalCommandLineCodeExecutor(
+        work_dir=tmp_path / "work", functions=[uses_package], virtual_env_context=context
+    )
+    with anyio.fail_after(120):
+        result = await executor.execute_code_blocks(
+            run("from functions import answer_twice\nprint(answer_twice())"), CancellationToken()
+        )
+    assert (result.exit_code, result.output) == (0, "84\n")
+    installed = await executor.execute_code_blocks(
+        run("import mini_pkg, sys; print(mini_pkg.__file__.startswith(sys.prefix))"),
+        CancellationToken(),
+    )
+    assert installed.output == "True\n"
+
+
+@pytest.mark.anyio
+async def test_a_failing_pip_install_is_reported(tmp_path: Path) -> None:
+    context = await create_virtual_env(
+        tmp_path / ".venv", with_pip=False, system_site_packages=True
+    )
+    broken = FunctionWithRequirements.from_str(
+        "def f():\n    return 1\n", python_packages=[str(tmp_path / "no-such-1.0-py3-none-any.whl")]
+    )
+    executor = LocalCommandLineCodeExecutor(
+        work_dir=tmp_path / "work", functions=[broken], virtual_env_context=context
+    )
+    with anyio.fail_after(120), pytest.raises(ValueError, match="Installing the functions"):
+        await executor.execute_code_blocks(run("print(1)"), CancellationToken())
