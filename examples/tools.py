@@ -4,7 +4,7 @@ A ``FunctionTool`` wraps a Python function; its JSON schema, taken from the sign
 model how to call it. The section calls the tool directly, then through a model client, and
 finally builds a tool-equipped agent: a ``RoutedAgent`` that asks the model, runs the tool
 calls the model requests, and asks the model again to reflect on the results. (The guide's
-"Built-in Tools" part needs Docker and another library and is left out.)
+"Built-in Tools" part, the code-execution tool, is in ``examples/code_execution_tool.py``.)
 
 The model is a ``ReplayChatCompletionClient`` that replays the guide's model replies, tool
 calls included, so the example runs offline and prints the guide's output. When

@@ -17,10 +17,10 @@ What differs from the guide, and why:
   asks on the console instead (:func:`console_approver`, ``input()`` in a worker thread so
   the event loop keeps running).
 * The guide's ``PythonCodeExecutionTool`` runs code in a Docker container
-  (``DockerCommandLineCodeExecutor`` from another library). Here a tool of the same name,
-  description and arguments runs the code with this Python interpreter in a subprocess
-  (:class:`SubprocessPythonExecutor`), in a fresh temporary directory. That is no sandbox,
-  which is why every call needs approval.
+  (``DockerCommandLineCodeExecutor``). Here the same tool runs it with
+  ``LocalCommandLineCodeExecutor``, in a temporary working directory that ``stop()`` removes.
+  That runs the code as you, on this machine (no sandbox), which is why every call needs
+  approval. With the ``docker`` extra and a Docker engine the guide's executor drops in.
 * The model is a ``ReplayChatCompletionClient`` that asks to run the guide's
   ``print('Hello, World!')`` and then gives the guide's answer. When ``OPENAI_BASE_URL`` or
   ``OPENAI_API_KEY`` is set and ``cantata.models.openai`` is available,
@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-import tempfile
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -46,12 +44,10 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from _support import configured_openai_client, given_or_created, printed_lines
-from pydantic import BaseModel, Field
 
 from cantata import (
     AgentId,
     AgentType,
-    CancellationToken,
     DefaultInterventionHandler,
     DropMessage,
     FunctionCall,
@@ -60,6 +56,8 @@ from cantata import (
     SingleThreadedAgentRuntime,
     message_handler,
 )
+from cantata.code_executor import CodeExecutor
+from cantata.code_executors.local import LocalCommandLineCodeExecutor
 from cantata.models import (
     ChatCompletionClient,
     CreateResult,
@@ -70,7 +68,8 @@ from cantata.models import (
 )
 from cantata.models.replay import ReplayChatCompletionClient
 from cantata.tool_agent import ToolAgent, ToolException, tool_agent_caller_loop
-from cantata.tools import BaseTool, ToolSchema
+from cantata.tools import ToolSchema
+from cantata.tools.code_execution import PythonCodeExecutionTool
 
 # -- The agent -------------------------------------------------------------------------------
 
@@ -172,72 +171,6 @@ class ToolInterventionHandler(DefaultInterventionHandler):
         return message
 
 
-# -- The Python code execution tool ----------------------------------------------------------
-
-
-class SubprocessPythonExecutor:
-    """Runs Python code with this interpreter in a subprocess: the stand-in for the guide's
-    ``DockerCommandLineCodeExecutor``.
-
-    Each run gets a fresh temporary working directory and the isolated mode (``-I``) of the
-    interpreter; it is not a sandbox. The output is stdout followed by stderr.
-
-    Args:
-        timeout: Seconds a run may take before it is stopped.
-    """
-
-    def __init__(self, timeout: float = 60.0) -> None:
-        self._timeout = timeout
-        self.executed: list[str] = []
-        """The code of every run, in order."""
-
-    async def start(self) -> None:
-        """Nothing to start (a Docker executor starts its container here)."""
-
-    async def stop(self) -> None:
-        """Nothing to stop (a Docker executor stops its container here)."""
-
-    async def execute(self, code: str) -> tuple[int, str]:
-        """Run *code*; return the exit code and the output."""
-        self.executed.append(code)
-        with tempfile.TemporaryDirectory() as work_dir, anyio.fail_after(self._timeout):
-            completed = await anyio.run_process(
-                [sys.executable, "-I", "-c", code], cwd=work_dir, check=False
-            )
-        output = completed.stdout.decode() + completed.stderr.decode()
-        return completed.returncode, output
-
-
-class CodeExecutionInput(BaseModel):
-    code: str = Field(description="The contents of the Python code block that should be executed")
-
-
-class CodeExecutionResult(BaseModel):
-    success: bool
-    output: str
-
-
-class PythonCodeExecutionTool(BaseTool[CodeExecutionInput, CodeExecutionResult]):
-    """A tool that executes Python code blocks: the name, description and arguments of the
-    guide's tool, run by a :class:`SubprocessPythonExecutor`."""
-
-    def __init__(self, executor: SubprocessPythonExecutor) -> None:
-        super().__init__(
-            CodeExecutionInput, CodeExecutionResult, "CodeExecutor", "Execute Python code blocks."
-        )
-        self._executor = executor
-
-    async def run(
-        self, args: CodeExecutionInput, cancellation_token: CancellationToken
-    ) -> CodeExecutionResult:
-        exit_code, output = await self._executor.execute(args.code)
-        return CodeExecutionResult(success=exit_code == 0, output=output)
-
-    def return_value_as_string(self, value: Any) -> str:
-        assert isinstance(value, CodeExecutionResult)
-        return value.output
-
-
 # -- The model client ------------------------------------------------------------------------
 
 HELLO_WORLD_CALL = FunctionCall(
@@ -327,8 +260,8 @@ async def main() -> None:
         intervention_handlers=[ToolInterventionHandler(create_approver(model_client))]
     )
 
-    # Create the executor for the Python code execution tool.
-    executor = SubprocessPythonExecutor()
+    # Create the local executor for the Python code execution tool.
+    executor = LocalCommandLineCodeExecutor()
 
     # Create the Python code execution tool.
     python_tool = PythonCodeExecutionTool(executor=executor)
@@ -353,7 +286,7 @@ async def main() -> None:
 
 
 async def structured(
-    model_client: ChatCompletionClient, approve: Approver, executor: SubprocessPythonExecutor
+    model_client: ChatCompletionClient, approve: Approver, executor: CodeExecutor
 ) -> None:
     python_tool = PythonCodeExecutionTool(executor=executor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[ToolInterventionHandler(approve)])
@@ -369,7 +302,7 @@ async def structured(
 async def run_structured(
     model_client: ChatCompletionClient | None = None,
     approve: Approver | None = None,
-    executor: SubprocessPythonExecutor | None = None,
+    executor: CodeExecutor | None = None,
 ) -> list[str]:
     """Run the program with ``async with``; return the lines it printed.
 
@@ -377,14 +310,14 @@ async def run_structured(
         model_client: The client the agent uses; by default :func:`create_model_client`'s.
             The caller keeps ownership of a client it passes (it is not closed here).
         approve: Answers the approval prompts; by default :func:`create_approver`'s.
-        executor: Runs the approved code; by default a new :class:`SubprocessPythonExecutor`.
+        executor: Runs the approved code; by default a new ``LocalCommandLineCodeExecutor``.
     """
     async with given_or_created(model_client, create_model_client) as client:
         return await printed_lines(
             structured,
             client,
             create_approver(client) if approve is None else approve,
-            SubprocessPythonExecutor() if executor is None else executor,
+            LocalCommandLineCodeExecutor() if executor is None else executor,
         )
 
 

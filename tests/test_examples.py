@@ -234,6 +234,9 @@ TESTED_ELSEWHERE = {
     "extracting_results": "tests/test_examples_mixture_concurrent.py",
     "reflection": "tests/test_examples_reflection_debate.py",
     "multi_agent_debate": "tests/test_examples_reflection_debate.py",
+    "command_line_code_executors": "tests/test_examples_code_execution.py",
+    "code_execution": "tests/test_examples_code_execution.py",
+    "code_execution_tool": "tests/test_examples_code_execution.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 

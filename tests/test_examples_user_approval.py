@@ -3,7 +3,8 @@ Execution using Intervention Handler".
 
 The script (the guide's ``runtime.start()`` form, asyncio) and ``run_structured()`` (the
 ``async with`` form, asyncio and Trio) print the guide's output. Beyond the printing: an
-approved call really runs the code and its output goes back to the model; a denied call never
+approved call really runs the code (in ``LocalCommandLineCodeExecutor``) and its output goes
+back to the model; a denied call never
 reaches the tool, the sender gets the guide's ``ToolException`` and the model gets it as an
 error result.
 """
@@ -13,6 +14,9 @@ from __future__ import annotations
 import builtins
 import json
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -20,6 +24,9 @@ import pytest
 from _examples_harness import load, run_script
 
 from cantata import AgentId, CancellationToken, FunctionCall, SingleThreadedAgentRuntime
+from cantata.code_executor import CodeBlock
+from cantata.code_executors import CommandLineCodeResult
+from cantata.code_executors.local import LocalCommandLineCodeExecutor
 from cantata.models import (
     AssistantMessage,
     CreateResult,
@@ -48,9 +55,33 @@ EXPECTED = [
 TASK = UserMessage(content="Run the following Python code: print('Hello, World!')", source="User")
 
 
+@pytest.fixture(autouse=True)
+def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Executors' temporary working directories go here; none may be left behind."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    assert [path.name for path in folder.iterdir()] == []
+
+
 def example() -> ModuleType:
     """``examples/user_approval.py``, imported once."""
     return load("user_approval")
+
+
+class RecordingExecutor(LocalCommandLineCodeExecutor):
+    """The example's executor, recording the code of every execution."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=60)
+        self.executed: list[str] = []
+
+    async def execute_code_blocks(
+        self, code_blocks: list[CodeBlock], cancellation_token: CancellationToken
+    ) -> CommandLineCodeResult:
+        self.executed.extend(block.code for block in code_blocks)
+        return await super().execute_code_blocks(code_blocks, cancellation_token)
 
 
 def test_script_prints_guide_output() -> None:
@@ -89,7 +120,7 @@ async def test_an_approved_call_runs_the_code_and_the_model_sees_its_output() ->
     module = example()
     client = ReplayChatCompletionClient(module.SCRIPTED_REPLIES)
     approver = module.ScriptedApprover(["y"])
-    executor = module.SubprocessPythonExecutor()
+    executor = RecordingExecutor()
 
     printed = await module.run_structured(client, approver, executor)
 
@@ -121,7 +152,7 @@ async def test_a_denied_call_does_not_run_and_the_model_gets_the_refusal() -> No
         [module.SCRIPTED_REPLIES[0], "You chose not to run the code, so I did not run it."]
     )
     approver = module.ScriptedApprover(["n"])
-    executor = module.SubprocessPythonExecutor()
+    executor = RecordingExecutor()
 
     printed = await module.run_structured(client, approver, executor)
 
@@ -144,7 +175,7 @@ async def test_a_denied_call_does_not_run_and_the_model_gets_the_refusal() -> No
 @pytest.mark.anyio
 async def test_the_sender_of_a_denied_call_gets_the_guides_tool_exception() -> None:
     module = example()
-    executor = module.SubprocessPythonExecutor()
+    executor = RecordingExecutor()
     tool = module.PythonCodeExecutionTool(executor)
     approver = module.ScriptedApprover(["no"])
     handler = module.ToolInterventionHandler(approver)
@@ -174,7 +205,7 @@ async def test_the_default_script_approves_only_the_first_call() -> None:
     client = ReplayChatCompletionClient(
         [_call("a", "print(6 * 7)"), _call("b", "print('again')"), "Done."]
     )
-    executor = module.SubprocessPythonExecutor()
+    executor = RecordingExecutor()
 
     printed = await module.run_structured(client, module.ScriptedApprover(), executor)
 
@@ -194,15 +225,16 @@ async def test_the_default_script_approves_only_the_first_call() -> None:
 @pytest.mark.anyio
 async def test_the_executor_reports_failures() -> None:
     module = example()
-    tool = module.PythonCodeExecutionTool(module.SubprocessPythonExecutor())
-    result = await tool.run_json({"code": "raise SystemExit('boom')"}, CancellationToken())
+    async with RecordingExecutor() as executor:
+        tool = module.PythonCodeExecutionTool(executor)
+        result = await tool.run_json({"code": "raise SystemExit('boom')"}, CancellationToken())
     assert result.success is False
     assert "boom" in tool.return_value_as_string(result)
 
 
 def test_the_tool_has_the_guides_name_and_arguments() -> None:
     module = example()
-    schema = module.PythonCodeExecutionTool(module.SubprocessPythonExecutor()).schema
+    schema = module.PythonCodeExecutionTool(RecordingExecutor()).schema
     assert schema["name"] == "CodeExecutor"
     assert schema["description"] == "Execute Python code blocks."
     assert schema["parameters"]["required"] == ["code"]

@@ -28,11 +28,11 @@ def _section(title: str) -> str:
     return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
-# The self-contained snippets: the quick start and the model layer's. (The ones under
-# "Messages and state" continue the quick start.)
+# The self-contained snippets: the quick start's, the model layer's and running code's. (The
+# ones under "Messages and state" continue the quick start.)
 SNIPPETS: list[str] = [
     snippet
-    for title in ("Quick start", "The model layer")
+    for title in ("Quick start", "The model layer", "Running code")
     for snippet in re.findall(r"```python\n(.+?)\n```", _section(title), re.DOTALL)
 ]
 
@@ -79,6 +79,11 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "from cantata.memory import ListMemory": [
         "\nRelevant memory content (in chronological order):\n1. The user prefers metric units.\n"
+    ],
+    "from cantata.code_executor import CodeBlock, extract_markdown_code_blocks": [
+        "0 ['45', 'done']",
+        "124",
+        "success=True output='42\\n'",
     ],
     "from cantata.models import ChatCompletionClient": [
         '{"provider":"cantata.models.openai.OpenAIChatCompletionClient",'

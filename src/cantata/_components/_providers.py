@@ -71,6 +71,15 @@ WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "cantata.models.cache.DiskCacheStore": _DISKCACHE,  # the provider name earlier versions wrote
     "autogen_ext.cache_store.redis.RedisStore": "cantata.cache_store.redis.RedisStore",
     **{f"autogen_core.model_context.{name}": f"cantata.model_context.{name}" for name in _CONTEXTS},
+    "autogen_ext.code_executors.local.LocalCommandLineCodeExecutor": (
+        "cantata.code_executors.local.LocalCommandLineCodeExecutor"
+    ),
+    "autogen_ext.code_executors.docker.DockerCommandLineCodeExecutor": (
+        "cantata.code_executors.docker.DockerCommandLineCodeExecutor"
+    ),
+    "autogen_ext.tools.code_execution.PythonCodeExecutionTool": (
+        "cantata.tools.code_execution.PythonCodeExecutionTool"
+    ),
 }
 """Provider aliases: autogen's names (and short names) -> the cantata class to load."""
 
