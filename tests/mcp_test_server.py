@@ -2,13 +2,14 @@
 
 Run it as ``python tests/mcp_test_server.py`` to serve over stdio, or with ``--http`` (streamable
 HTTP) or ``--sse`` to serve on 127.0.0.1: it binds a free port itself and prints
-``PORT <n>`` as the first line of its stdout once it listens.
+``PORT <n>`` as the first line of its stdout once it listens (``--port <n>`` binds that
+port instead).
 
 Tools: ``add`` (structured result), ``echo`` (text), ``fail`` (raises), ``slow`` (sleeps;
 records that it started and whether it finished), ``pid`` (the server's process id),
 ``picture`` (an image), ``exit_now`` (the process exits mid-call), ``ask_model`` (asks the
-client to sample its model). Resources: ``memo://greeting`` and the template
-``memo://notes/{topic}``. Prompts: ``review``.
+client to sample its model). Resources: ``memo://greeting`` and the templates
+``memo://notes/{topic}`` and ``memo://slow/{seconds}`` (answers after a while). Prompts: ``review``.
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ def note(topic: str) -> str:
     return f"notes about {topic}"
 
 
+@server.resource("memo://slow/{seconds}", name="slow_note", mime_type="text/plain")
+async def slow_note(seconds: str) -> str:
+    await anyio.sleep(float(seconds))
+    return "finally"
+
+
 @server.prompt(description="Ask for a review of some code.")
 def review(code: str) -> str:
     return f"Please review this code:\n{code}"
@@ -114,7 +121,8 @@ async def serve_http(sse: bool) -> None:
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
+    sock.bind(("127.0.0.1", port))
     sock.listen(16)
     app = server.sse_app() if sse else server.streamable_http_app()
     config = uvicorn.Config(app, log_level="warning", lifespan="on")

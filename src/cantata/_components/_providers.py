@@ -24,6 +24,13 @@ _CONTEXTS = (
     "HeadAndTailChatCompletionContext",
     "TokenLimitedChatCompletionContext",
 )
+_MCP = (
+    "McpWorkbench",
+    "McpSessionActor",
+    "StdioMcpToolAdapter",
+    "SseMcpToolAdapter",
+    "StreamableHttpMcpToolAdapter",
+)
 _REPLAY = "cantata.models.replay.ReplayChatCompletionClient"
 _OPENAI = "cantata.models.openai.OpenAIChatCompletionClient"
 _AZURE = "cantata.models.openai.AzureOpenAIChatCompletionClient"
@@ -46,6 +53,7 @@ WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "autogen_ext.models.cache.ChatCompletionCache": "cantata.models.cache.ChatCompletionCache",
     "autogen_ext.cache_store.diskcache.DiskCacheStore": "cantata.models.cache.DiskCacheStore",
     **{f"autogen_core.model_context.{name}": f"cantata.model_context.{name}" for name in _CONTEXTS},
+    **{f"autogen_ext.tools.mcp.{name}": f"cantata.tools.mcp.{name}" for name in _MCP},
 }
 """Provider aliases: autogen's names (and short names) -> the cantata class to load."""
 

@@ -19,7 +19,7 @@ from ._config import McpServerParams, StdioServerParams
 from ._detached import spawn_detached
 from ._errors import McpConnectionError, describe_error
 from ._sampling import sampling_callback_for
-from ._session import open_session
+from ._session import open_session, request_timeout
 
 __all__ = ["McpActorArgs", "McpSessionActor", "McpSessionActorConfig"]
 
@@ -31,6 +31,10 @@ CLOSE_TIMEOUT = 15.0
 """The longest :meth:`McpSessionActor.close` waits for the session to end. A stdio server
 gets two seconds to exit once its stdin closes, then is terminated, then killed; an HTTP
 session ends with one request."""
+
+STARTUP_TIMEOUT = 60.0
+"""The longest the ``initialize`` handshake may take, the server's start-up included (the
+request timeout is used instead when it is longer)."""
 
 _State = Literal["new", "starting", "running", "closing", "closed"]
 
@@ -175,11 +179,16 @@ class McpSessionActor(ComponentBase[BaseModel], Component[McpSessionActorConfig]
         Raises:
             McpConnectionError: The session is not running, or the connection was lost
                 during the operation (the session then ends; start a new one).
-            mcp.MCPError: The server answered with an error, or a request timed out.
+            TimeoutError: The server did not answer within the request timeout
+                (``read_timeout_seconds``, or ``sse_read_timeout`` over HTTP); the request
+                is cancelled.
+            mcp.MCPError: The server answered with an error.
         """
         session = self.session
+        timeout = request_timeout(self.server_params)
         try:
-            return await operation(session)
+            with anyio.move_on_after(timeout) as scope:
+                return await operation(session)
         except MCPError as exc:
             if exc.error.code != types.CONNECTION_CLOSED:
                 raise
@@ -190,6 +199,11 @@ class McpSessionActor(ComponentBase[BaseModel], Component[McpSessionActorConfig]
                 with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
                     await self._run.done.wait()
             raise McpConnectionError(self._lost_message(what)) from self._failure or exc
+        assert scope.cancelled_caught
+        raise TimeoutError(
+            f"The MCP server {self._describe_server()} did not answer {what} within "
+            f"{timeout:g} seconds"
+        )
 
     async def call(self, type: str, args: McpActorArgs | None = None) -> Any:
         """Send one request by name and return the SDK's result.
@@ -251,10 +265,13 @@ class McpSessionActor(ComponentBase[BaseModel], Component[McpSessionActorConfig]
             with run.scope:
                 async with open_session(
                     self.server_params,
+                    read_timeout_seconds=None,  # request() applies the timeout
                     sampling_callback=sampling_callback_for(self._model_client),
                     on_closed=self._on_connection_closed,
                 ) as session:
-                    self._initialize_result = await session.initialize()
+                    startup = max(STARTUP_TIMEOUT, request_timeout(self.server_params))
+                    with anyio.fail_after(startup):
+                        self._initialize_result = await session.initialize()
                     self._session = session
                     if self._state == "starting":
                         self._state = "running"
@@ -276,7 +293,8 @@ class McpSessionActor(ComponentBase[BaseModel], Component[McpSessionActorConfig]
             run.done.set()
 
     def _on_connection_closed(self) -> None:
-        self._connection_lost = True
+        if self._state in ("starting", "running"):  # not closed on purpose
+            self._connection_lost = True
         if self._run is not None:
             self._run.wake.set()
 

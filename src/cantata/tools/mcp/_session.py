@@ -17,7 +17,7 @@ from mcp.shared.message import SessionMessage
 
 from ._config import McpServerParams, SseServerParams, StdioServerParams, StreamableHttpServerParams
 
-__all__ = ["create_mcp_server_session", "open_session"]
+__all__ = ["create_mcp_server_session", "open_session", "request_timeout"]
 
 
 @asynccontextmanager
@@ -46,6 +46,7 @@ async def create_mcp_server_session(
     """
     async with open_session(
         server_params,
+        read_timeout_seconds=request_timeout(server_params),
         sampling_callback=sampling_callback,
         elicitation_callback=elicitation_callback,
         list_roots_callback=list_roots_callback,
@@ -57,28 +58,34 @@ async def create_mcp_server_session(
 async def open_session(
     server_params: McpServerParams,
     *,
+    read_timeout_seconds: float | None,
     sampling_callback: SamplingFnT | None = None,
     elicitation_callback: ElicitationFnT | None = None,
     list_roots_callback: ListRootsFnT | None = None,
     on_closed: Callable[[], None] | None = None,
 ) -> AsyncIterator[ClientSession]:
-    """:func:`create_mcp_server_session`, calling *on_closed* once the session stops
-    reading from the server (the server closed the connection, or the session ended)."""
-    if isinstance(server_params, StdioServerParams):
-        timeout = server_params.read_timeout_seconds
-    else:
-        timeout = server_params.sse_read_timeout
+    """:func:`create_mcp_server_session` with the session's request timeout given
+    (``None``: none), calling *on_closed* once the session stops reading from the server
+    (the server closed the connection, or the session ended)."""
     async with _transport(server_params) as (read_stream, write_stream):
         watched = _WatchedReadStream(read_stream, on_closed or _nothing)
         async with ClientSession(
             watched,
             write_stream,
-            read_timeout_seconds=timeout,
+            read_timeout_seconds=read_timeout_seconds,
             sampling_callback=sampling_callback,
             elicitation_callback=elicitation_callback,
             list_roots_callback=list_roots_callback,
         ) as session:
             yield session
+
+
+def request_timeout(server_params: McpServerParams) -> float:
+    """How long one request may wait for its response: ``read_timeout_seconds`` for a
+    stdio server, ``sse_read_timeout`` for an HTTP one."""
+    if isinstance(server_params, StdioServerParams):
+        return server_params.read_timeout_seconds
+    return server_params.sse_read_timeout
 
 
 def _nothing() -> None:

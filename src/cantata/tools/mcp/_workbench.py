@@ -190,7 +190,9 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
 
         Raises:
             McpConnectionError: The server could not be reached, or the connection was lost.
-            mcp.MCPError: The server answered with an error, or did not answer in time.
+            TimeoutError: The server did not answer in time (``read_timeout_seconds``, or
+                ``sse_read_timeout`` over HTTP).
+            mcp.MCPError: The server answered with an error.
         """
         tools = await self._list_all_tools()
         schemas: list[ToolSchema] = []
@@ -250,7 +252,7 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
         """Return the server's prompts (all pages).
 
         Raises:
-            McpConnectionError, mcp.MCPError: As for :meth:`list_tools`.
+            McpConnectionError, TimeoutError, mcp.MCPError: As for :meth:`list_tools`.
         """
         pages = await self._all_pages(_list_prompts, "listing prompts")
         return types.ListPromptsResult(prompts=[item for page in pages for item in page.prompts])
@@ -261,7 +263,7 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
         """Return the prompt *name*, filled in with *arguments*.
 
         Raises:
-            McpConnectionError, mcp.MCPError: As for :meth:`list_tools` (an unknown
+            McpConnectionError, TimeoutError, mcp.MCPError: As for :meth:`list_tools` (an unknown
                 prompt, or missing arguments, is the server's error).
         """
         values = dict(arguments) if arguments is not None else None
@@ -273,7 +275,7 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
         """Return the server's resources (all pages).
 
         Raises:
-            McpConnectionError, mcp.MCPError: As for :meth:`list_tools`.
+            McpConnectionError, TimeoutError, mcp.MCPError: As for :meth:`list_tools`.
         """
         pages = await self._all_pages(_list_resources, "listing resources")
         return types.ListResourcesResult(
@@ -284,7 +286,7 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
         """Return the server's resource templates (all pages).
 
         Raises:
-            McpConnectionError, mcp.MCPError: As for :meth:`list_tools`.
+            McpConnectionError, TimeoutError, mcp.MCPError: As for :meth:`list_tools`.
         """
         pages = await self._all_pages(_list_resource_templates, "listing resource templates")
         return types.ListResourceTemplatesResult(
@@ -295,7 +297,7 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
         """Read the resource at *uri* (a resource's, or a filled-in template's).
 
         Raises:
-            McpConnectionError, mcp.MCPError: As for :meth:`list_tools` (an unknown
+            McpConnectionError, TimeoutError, mcp.MCPError: As for :meth:`list_tools` (an unknown
                 resource is the server's error).
         """
         return await self._request(
@@ -405,6 +407,8 @@ def _error_result(name: str, text: str) -> ToolResult:
 
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, McpConnectionError):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
         return str(exc)
     if isinstance(exc, MCPError):
         if exc.error.code == types.REQUEST_TIMEOUT:
