@@ -4,7 +4,7 @@
 * :class:`HttpServer`: the server on 127.0.0.1 (streamable HTTP or SSE) in a child process,
   on a free port, stopped (and its port checked free) on leaving the block.
 * :func:`children` / :func:`wait_until_gone`: this process's live child processes, for
-  the leak checks.
+  the leak checks; :func:`eventually`: wait for another process's doing.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
+
+import anyio
 
 from cantata.tools.mcp import SseServerParams, StdioServerParams, StreamableHttpServerParams
 
@@ -66,6 +69,18 @@ def wait_until_gone(pids: set[int], timeout: float = 10.0) -> set[int]:
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.05)
+
+
+EVENTUALLY_TIMEOUT = 30.0
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait until ``condition()`` is true: polled, as it watches another process (a marker
+    file it writes, its existence). Fails after :data:`EVENTUALLY_TIMEOUT` seconds rather
+    than hang."""
+    with anyio.fail_after(EVENTUALLY_TIMEOUT):
+        while not condition():  # noqa: ASYNC110 - another process's state: no event to await
+            await anyio.sleep(0.01)
 
 
 def process_exists(pid: int) -> bool:

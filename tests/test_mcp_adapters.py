@@ -9,11 +9,11 @@ from pathlib import Path
 
 import anyio
 import pytest
-from _mcp_servers import HttpServer, children, stdio_params, wait_until_gone
+from _mcp_servers import HttpServer, children, eventually, stdio_params, wait_until_gone
 
 from cantata import CancellationToken
 from cantata.exceptions import MessageCancelledError
-from cantata.tools import BaseTool, StaticWorkbench
+from cantata.tools import StaticWorkbench
 from cantata.tools.mcp import (
     McpToolError,
     StdioMcpToolAdapter,
@@ -62,8 +62,7 @@ async def test_tools_on_a_shared_session(tmp_path: Path) -> None:
         cancel = CancellationToken()
 
         async def cancel_once_started() -> None:
-            while "started" not in marks(marker):
-                await anyio.sleep(0.01)
+            await eventually(lambda: "started" in marks(marker))
             cancel.cancel()
 
         async with anyio.create_task_group() as group:
@@ -99,7 +98,7 @@ async def test_adapter_component_config_round_trip() -> None:
     add = next(tool for tool in tools if tool.name == "add")
     config = add.dump_component()
     assert config.provider == "cantata.tools.mcp.StdioMcpToolAdapter"
-    loaded = BaseTool.load_component(json.loads(config.model_dump_json()))
+    loaded = StdioMcpToolAdapter.load_component(json.loads(config.model_dump_json()))
     assert isinstance(loaded, StdioMcpToolAdapter)
     assert loaded.schema == add.schema
     assert loaded.tool == add.tool

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from _mcp_servers import HttpServer, children, wait_until_gone
+from _mcp_servers import HttpServer, children, eventually, wait_until_gone
 
 from cantata import CancellationToken
 from cantata.exceptions import MessageCancelledError
@@ -60,8 +60,7 @@ async def test_cancellation_over_streamable_http(tmp_path: Path) -> None:
         async with McpWorkbench(server.params()) as workbench:
 
             async def cancel_once_started() -> None:
-                while "started" not in marks(marker):
-                    await anyio.sleep(0.01)
+                await eventually(lambda: "started" in marks(marker))
                 token.cancel()
 
             async with anyio.create_task_group() as group:
@@ -88,8 +87,7 @@ async def test_a_server_killed_mid_call_over_http_and_a_new_session_after(
         await workbench.start()
 
         async def kill_once_started() -> None:
-            while "started" not in marks(marker):
-                await anyio.sleep(0.01)
+            await eventually(lambda: "started" in marks(marker))
             first.kill()
 
         result: ToolResult | None = None

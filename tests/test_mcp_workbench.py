@@ -15,7 +15,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from _mcp_servers import children, process_exists, stdio_params, wait_until_gone
+from _mcp_servers import children, eventually, process_exists, stdio_params, wait_until_gone
 from mcp import MCPError
 
 from cantata import CancellationToken
@@ -184,8 +184,7 @@ async def test_concurrent_calls_and_cancellation(tmp_path: Path) -> None:
         token = CancellationToken()
 
         async def cancel_token_once_started() -> None:
-            while "started" not in marks(by_token):
-                await anyio.sleep(0.01)
+            await eventually(lambda: "started" in marks(by_token))
             token.cancel()
 
         async with anyio.create_task_group() as group:
@@ -201,8 +200,7 @@ async def test_concurrent_calls_and_cancellation(tmp_path: Path) -> None:
             async with anyio.create_task_group() as group:
 
                 async def cancel_scope_once_started() -> None:
-                    while "started" not in marks(by_scope):
-                        await anyio.sleep(0.01)
+                    await eventually(lambda: "started" in marks(by_scope))
                     scope.cancel()
 
                 group.start_soon(cancel_scope_once_started)
@@ -272,7 +270,7 @@ async def test_a_server_that_cannot_start_is_a_clear_error() -> None:
         await missing.list_tools()
 
     quits = McpWorkbench(StdioServerParams(command=sys.executable, args=["-c", "pass"]))
-    with pytest.raises(McpConnectionError, match="Could not start|closed the connection"):
+    with pytest.raises(McpConnectionError, match=r"Could not start|closed the connection"):
         await quits.start()
 
 
@@ -324,8 +322,7 @@ async def test_a_server_killed_mid_call_gives_a_clear_error_and_restarts(tmp_pat
         async with anyio.create_task_group() as group:
             for _ in range(3):
                 group.start_soon(call)
-            while marks(marker).count("started") < 3:
-                await anyio.sleep(0.01)
+            await eventually(lambda: marks(marker).count("started") == 3)
             os.kill(pid, signal.SIGKILL)
         assert len(results) == 3
         for result in results:
@@ -340,8 +337,7 @@ async def test_a_server_killed_mid_call_gives_a_clear_error_and_restarts(tmp_pat
 
         # A server that dies while idle is noticed, reaped and replaced on next use.
         os.kill(second, signal.SIGKILL)
-        while process_exists(second):
-            await anyio.sleep(0.02)
+        await eventually(lambda: not process_exists(second))
         assert text_of(await workbench.call_tool("echo", {"text": "fresh"})) == "fresh"
         assert await server_pid(workbench) not in (pid, second)
 
