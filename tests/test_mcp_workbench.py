@@ -228,7 +228,7 @@ async def test_concurrent_calls_and_cancellation(tmp_path: Path) -> None:
 # -- Lifecycle ------------------------------------------------------------------------------
 
 
-async def test_start_stop_reset() -> None:
+async def test_start_stop_reset(tmp_path: Path) -> None:
     workbench = McpWorkbench(stdio_params())
     with pytest.raises(RuntimeError, match="not started"):
         await workbench.stop()
@@ -257,7 +257,39 @@ async def test_start_stop_reset() -> None:
     # start begins a new one.
     await workbench.start()
     assert await server_pid(workbench) not in (first, second)
+
+    # stop while a call is in flight: the call ends with an error that says so.
+    marker = tmp_path / "marker"
+    results: list[ToolResult] = []
+
+    async def call() -> None:
+        results.append(await workbench.call_tool("slow", {"seconds": 30, "marker": str(marker)}))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(call)
+        await eventually(lambda: "started" in marks(marker))
+        await workbench.stop()
+    (result,) = results
+    assert result.is_error
+    assert "was closed during the call to tool 'slow'" in text_of(result)
+
+
+async def test_a_start_abandoned_by_a_cancelled_caller() -> None:
+    # The next use takes up the session the cancelled caller began.
+    workbench = McpWorkbench(stdio_params())
+    with anyio.move_on_after(0.05) as scope:
+        await workbench.list_tools()
+    assert scope.cancelled_caught
+    assert text_of(await workbench.call_tool("echo", {"text": "x"})) == "x"
     await workbench.stop()
+
+    # An actor closed while it starts ends the server it began.
+    actor = McpSessionActor(stdio_params())
+    with anyio.move_on_after(0.05):
+        await actor.initialize()
+    assert actor.is_starting
+    await actor.close()
+    assert not actor.is_running and not actor.is_starting
 
 
 async def test_a_server_that_cannot_start_is_a_clear_error() -> None:

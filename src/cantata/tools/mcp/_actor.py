@@ -117,6 +117,11 @@ class McpSessionActor(ComponentBase[BaseModel], Component[McpSessionActorConfig]
         return self._state == "running" and not self._connection_lost
 
     @property
+    def is_starting(self) -> bool:
+        """Whether :meth:`initialize` has begun and the session is not yet ready."""
+        return self._state == "starting"
+
+    @property
     def session(self) -> ClientSession:
         """The open session.
 
@@ -136,8 +141,9 @@ class McpSessionActor(ComponentBase[BaseModel], Component[McpSessionActorConfig]
 
         Raises:
             McpConnectionError: The server could not be started or reached, or did not
-                complete the ``initialize`` handshake (the cause is chained).
-            RuntimeError: The actor was closed; create a new one.
+                complete the ``initialize`` handshake (the cause is chained), or the
+                session has ended.
+            RuntimeError: The actor was closed before it started; create a new one.
         """
         if self._state == "new":
             run = self._run = _Run()
@@ -320,6 +326,8 @@ class McpSessionActor(ComponentBase[BaseModel], Component[McpSessionActorConfig]
 
     def _lost_message(self, what: str) -> str:
         server = self._describe_server()
+        if not self._connection_lost:
+            return f"The MCP session with {server} was closed during {what}"
         text = f"The connection to the MCP server {server} was lost during {what}"
         if self._failure is not None:
             return f"{text}: {describe_error(self._failure)}"

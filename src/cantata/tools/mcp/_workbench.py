@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
@@ -15,6 +16,8 @@ from pydantic import BaseModel, Field
 
 from cantata._cancellation_token import CancellationToken
 from cantata._components import Component, ComponentModel
+from cantata._constants import EVENT_LOGGER_NAME
+from cantata.logging import ToolCallEvent
 from cantata.models import ChatCompletionClient
 
 from .._cancellation import token_cancel_scope
@@ -31,6 +34,8 @@ from ._errors import McpConnectionError, describe_error
 __all__ = ["McpWorkbench", "McpWorkbenchConfig", "McpWorkbenchState"]
 
 T = TypeVar("T")
+
+_event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 
 MAX_LIST_PAGES = 1000
 """The most pages :meth:`McpWorkbench.list_tools` (and the other listings) follow: a
@@ -213,8 +218,12 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
     ) -> ToolResult:
         """Call the tool *name* (its overriding name, or its own) and return its result.
 
-        Text parts stay text and images become image parts; audio, resources and
-        resource links become their JSON. The result's ``name`` is *name*.
+        A completed call logs a :class:`~cantata.logging.ToolCallEvent` when the
+        ``cantata.events`` logger is enabled, and each call is an ``execute_tool`` span when
+        a tracer provider is configured.
+
+        Text parts stay text and images become image parts; audio, resources and resource
+        links become their JSON. The result's ``name`` is *name*.
 
         Returns:
             ``ToolResult(is_error=True)`` with the server's text when the tool failed, or
@@ -246,7 +255,14 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
         finally:
             if span is not None:
                 span.end()
-        return ToolResult(name=name, result=result_parts(result), is_error=bool(result.is_error))
+        tool_result = ToolResult(
+            name=name, result=result_parts(result), is_error=bool(result.is_error)
+        )
+        if _event_logger.isEnabledFor(logging.INFO):
+            _event_logger.info(
+                ToolCallEvent(tool_name=name, arguments=args, result=tool_result.to_text())
+            )
+        return tool_result
 
     async def list_prompts(self) -> types.ListPromptsResult:
         """Return the server's prompts (all pages).
@@ -332,6 +348,10 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
             self._start_lock = anyio.Lock()
         async with self._start_lock:
             actor = self._actor
+            if actor is not None and actor.is_starting:
+                # Begun by a caller that was cancelled while waiting: wait for it instead.
+                await actor.initialize()
+                return actor
             if actor is not None and actor.is_running:
                 return actor
             if actor is not None:
