@@ -37,6 +37,26 @@ def marks(marker: Path) -> list[str]:
     return marker.read_text().split() if marker.exists() else []
 
 
+def test_autogens_names_are_public() -> None:
+    import cantata.tools.mcp as mcp_tools
+
+    autogen_all = [
+        "create_mcp_server_session",
+        "McpSessionActor",
+        "StdioMcpToolAdapter",
+        "StdioServerParams",
+        "SseMcpToolAdapter",
+        "SseServerParams",
+        "StreamableHttpMcpToolAdapter",
+        "StreamableHttpServerParams",
+        "McpServerParams",
+        "mcp_server_tools",
+        "McpWorkbench",
+    ]
+    assert set(autogen_all) <= set(mcp_tools.__all__)
+    assert all(hasattr(mcp_tools, name) for name in mcp_tools.__all__)
+
+
 async def test_tools_on_a_shared_session(tmp_path: Path) -> None:
     params = stdio_params()
     async with create_mcp_server_session(params) as session:

@@ -6,6 +6,7 @@ Every test runs on asyncio and on Trio and checks that no server process is left
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -18,9 +19,10 @@ import pytest
 from _mcp_servers import children, eventually, process_exists, stdio_params, wait_until_gone
 from mcp import MCPError
 
-from cantata import CancellationToken
+from cantata import EVENT_LOGGER_NAME, CancellationToken
 from cantata._components import ComponentModel
 from cantata.exceptions import MessageCancelledError
+from cantata.logging import ToolCallEvent
 from cantata.models.replay import ReplayChatCompletionClient
 from cantata.tools import ImageResultContent, TextResultContent, ToolOverride, ToolResult, Workbench
 from cantata.tools.mcp import (
@@ -58,7 +60,9 @@ def marks(marker: Path) -> list[str]:
 # -- Tools, prompts and resources: one server for all -----------------------------------------
 
 
-async def test_tools_prompts_and_resources_of_a_running_server() -> None:
+async def test_tools_prompts_and_resources_of_a_running_server(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     overrides = {
         "echo": ToolOverride(name="say", description="Say the text."),
         "add": ToolOverride(description="Sum."),
@@ -91,8 +95,11 @@ async def test_tools_prompts_and_resources_of_a_running_server() -> None:
     assert tools["fail"]["description"] == "Always fails."
 
     # Results: structured, text, image; by the overriding name and by the tool's own.
-    structured = await workbench.call_tool("add", {"a": 2, "b": 40})
+    with caplog.at_level(logging.INFO, logger=EVENT_LOGGER_NAME):
+        structured = await workbench.call_tool("add", {"a": 2, "b": 40})
     assert not structured.is_error
+    (event,) = [r.msg for r in caplog.records if isinstance(r.msg, ToolCallEvent)]
+    assert json.loads(str(event))["arguments"] == {"a": 2, "b": 40}
     assert json.loads(text_of(structured)) == {"total": 42, "terms": [2, 40]}
     said = await workbench.call_tool("say", {"text": "hi", "times": 2})
     assert said == ToolResult(name="say", result=[TextResultContent(content="hi hi")])
@@ -367,9 +374,10 @@ async def test_a_server_killed_mid_call_gives_a_clear_error_and_restarts(tmp_pat
         second = await server_pid(workbench)
         assert second != pid
 
-        # A server that dies while idle is noticed, reaped and replaced on next use.
+        # A server that dies while idle is noticed (the session ends), and replaced on next
+        # use.
         os.kill(second, signal.SIGKILL)
-        await eventually(lambda: not process_exists(second))
+        await eventually(lambda: workbench.initialize_result is None)
         assert text_of(await workbench.call_tool("echo", {"text": "fresh"})) == "fresh"
         assert await server_pid(workbench) not in (pid, second)
 
