@@ -15,6 +15,7 @@ from cantata import CancellationToken
 from cantata.exceptions import MessageCancelledError
 from cantata.tools import StaticWorkbench
 from cantata.tools.mcp import (
+    McpConnectionError,
     McpToolError,
     StdioMcpToolAdapter,
     StreamableHttpMcpToolAdapter,
@@ -134,3 +135,12 @@ async def test_tools_over_streamable_http() -> None:
         assert json.loads(add.return_value_as_string(value))["total"] == 9
         config = add.dump_component()
         assert config.provider == "cantata.tools.mcp.StreamableHttpMcpToolAdapter"
+
+
+async def test_a_server_that_dies_during_an_adapters_call() -> None:
+    params = stdio_params()
+    async with create_mcp_server_session(params) as session:
+        await session.initialize()
+        tools = {tool.name: tool for tool in await mcp_server_tools(params, session=session)}
+        with pytest.raises(McpConnectionError, match="lost during the call to tool 'exit_now'"):
+            await tools["exit_now"].run_json({}, CancellationToken())

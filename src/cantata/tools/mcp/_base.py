@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import mcp_types as types
 from mcp import ClientSession
+from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ConfigDict
 
 from cantata._cancellation_token import CancellationToken
@@ -88,15 +89,23 @@ class McpToolAdapter(
             McpToolError: The tool reported an error; the message is the server's text.
             McpConnectionError: The server could not be reached, or the connection was
                 lost during the call.
-            mcp.MCPError: The server answered with a protocol error, or not in time.
+            mcp.MCPError: The server answered with a protocol error, or not in time (the
+                session's ``read_timeout_seconds``, or ``sse_read_timeout`` over HTTP).
             cantata.exceptions.MessageCancelledError: *cancellation_token* was cancelled.
         """
         arguments = args.model_dump(exclude_unset=True)
-        with token_cancel_scope(cancellation_token, f"The call to MCP tool {self.name!r}"):
-            if self._session is not None:
-                result = await self._session.call_tool(self._tool.name, arguments)
-            else:
-                result = await self._call_on_new_session(arguments)
+        try:
+            with token_cancel_scope(cancellation_token, f"The call to MCP tool {self.name!r}"):
+                if self._session is not None:
+                    result = await self._session.call_tool(self._tool.name, arguments)
+                else:
+                    result = await self._call_on_new_session(arguments)
+        except MCPError as exc:
+            if exc.error.code != types.CONNECTION_CLOSED:
+                raise
+            raise McpConnectionError(
+                f"The connection to the MCP server was lost during the call to tool {self.name!r}"
+            ) from exc
         if result.is_error:
             raise McpToolError("\n".join(content_as_text(block) for block in result.content))
         return list(result.content)
