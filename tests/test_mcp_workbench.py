@@ -5,6 +5,7 @@ Every test runs on asyncio and on Trio and checks that no server process is left
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -437,3 +438,17 @@ async def test_the_session_actor() -> None:
     assert not actor.is_running
     with pytest.raises(McpConnectionError, match="closed"):
         await actor.call("list_tools")
+
+
+def test_a_workbench_outlives_its_event_loop() -> None:
+    # Left running when asyncio.run ends: the server is shut down with the loop, and the
+    # next event loop (Trio here) starts a new one.
+    workbench = McpWorkbench(stdio_params())
+
+    async def use() -> int:
+        return await server_pid(workbench)
+
+    first = asyncio.run(use())
+    assert not process_exists(first)
+    second = anyio.run(use, backend="trio")
+    assert second != first and not process_exists(second)

@@ -164,9 +164,9 @@ class McpSessionActor(ComponentBase[BaseModel], Component[McpSessionActorConfig]
         Does nothing if the actor never started or is already closed.
         """
         run = self._run
-        if run is None:
+        if run is None or self._state == "closed":
             self._state = "closed"
-            return
+            return  # nothing runs (and the session may have ended with another event loop)
         if self._state == "starting":
             run.scope.cancel()
         elif self._state == "running":

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 import anyio
+import anyio.lowlevel
 import mcp_types as types
 from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
@@ -126,6 +127,7 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
             self._override_to_original[shown] = original
         self._actor: McpSessionActor | None = None
         self._start_lock: anyio.Lock | None = None
+        self._lock_loop: anyio.lowlevel.EventLoopToken | None = None
 
     @property
     def server_params(self) -> McpServerParams:
@@ -344,8 +346,11 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
 
     async def _running_actor(self) -> McpSessionActor:
         """The running session's actor: started now if none runs (or the last one died)."""
-        if self._start_lock is None:
+        loop = anyio.lowlevel.current_token()
+        if self._start_lock is None or self._lock_loop != loop:
+            # A workbench may outlive an event loop (asyncio.run twice): one lock per loop.
             self._start_lock = anyio.Lock()
+            self._lock_loop = loop
         async with self._start_lock:
             actor = self._actor
             if actor is not None and actor.is_starting:
