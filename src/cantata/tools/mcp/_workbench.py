@@ -86,7 +86,9 @@ class McpWorkbench(Workbench, Component[McpWorkbenchConfig]):
       reaped), and the next use starts a new session.
     * :meth:`stop` and leaving ``async with`` wait until the session has ended and a stdio
       server's process is gone, even if the caller is being cancelled (at most
-      :data:`~cantata.tools.mcp._actor.CLOSE_TIMEOUT` seconds).
+      15 seconds: a stdio server gets two seconds to exit, then is terminated, then killed).
+      A session never stopped ends with the event loop (its task is cancelled then, and a
+      stdio server is still shut down); the next event loop starts a new one.
 
     Args:
         server_params: Where the server is and how to reach it.
