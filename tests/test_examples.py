@@ -227,6 +227,7 @@ TESTED_ELSEWHERE = {
     "llm_usage_logger": "tests/test_examples_llm_usage.py",
     "structured_output": "tests/test_examples_structured_output.py",
     "workbench": "tests/test_examples_workbench.py",
+    "mcp_workbench": "tests/test_examples_mcp_workbench.py",
     "model_clients": "tests/test_examples_model_clients.py",
     "local_llms": "tests/test_examples_local_llms.py",
     "mixture_of_agents": "tests/test_examples_mixture_concurrent.py",

@@ -77,6 +77,7 @@ EXPECTED: dict[str, list[str]] = {
         "name='word_count', call_id='1', is_error=False)]",
         "AssistantMessage The text has 3 words.",
     ],
+    "from cantata.tools.mcp import McpWorkbench": ["['plus']", "5 False"],
     "from cantata.memory import ListMemory": [
         "\nRelevant memory content (in chronological order):\n1. The user prefers metric units.\n"
     ],

@@ -34,6 +34,13 @@ _CONTEXTS = (
     "HeadAndTailChatCompletionContext",
     "TokenLimitedChatCompletionContext",
 )
+_MCP = (
+    "McpWorkbench",
+    "McpSessionActor",
+    "StdioMcpToolAdapter",
+    "SseMcpToolAdapter",
+    "StreamableHttpMcpToolAdapter",
+)
 _REPLAY = "cantata.models.replay.ReplayChatCompletionClient"
 _OPENAI = "cantata.models.openai.OpenAIChatCompletionClient"
 _AZURE = "cantata.models.openai.AzureOpenAIChatCompletionClient"
@@ -80,6 +87,7 @@ WELL_KNOWN_PROVIDERS: Mapping[str, str] = {
     "autogen_ext.tools.code_execution.PythonCodeExecutionTool": (
         "cantata.tools.code_execution.PythonCodeExecutionTool"
     ),
+    **{f"autogen_ext.tools.mcp.{name}": f"cantata.tools.mcp.{name}" for name in _MCP},
 }
 """Provider aliases: autogen's names (and short names) -> the cantata class to load."""
 
