@@ -72,6 +72,7 @@ class _Migrator(cst.CSTTransformer):
         self.bound_roots = bound_roots
         self.problems: list[Problem] = []
         self._chains: set[cst.Attribute] = set()
+        self._not_references: set[cst.Name] = set()
 
     def _line(self, node: cst.CSTNode) -> int:
         return self.get_metadata(PositionProvider, node).start.line
@@ -137,6 +138,12 @@ class _Migrator(cst.CSTTransformer):
         if dotted is not None and dotted.split(".", 1)[0] in self.bound_roots:
             self._chains.add(node)
             return False
+        self._not_references.add(node.attr)  # ``x.autogen_core`` is not the module
+        return True
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        if node.keyword is not None:
+            self._not_references.add(node.keyword)
         return True
 
     def leave_Attribute(
@@ -153,7 +160,7 @@ class _Migrator(cst.CSTTransformer):
         )
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        if updated_node.value not in self.bound_roots:
+        if updated_node.value not in self.bound_roots or original_node in self._not_references:
             return updated_node
         mapped = map_dotted(updated_node.value, is_module=True)
         if mapped is None or mapped.target is None or "." in mapped.target:
