@@ -422,7 +422,9 @@ def _in_tree(module: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    "entry", [entry for entry in EXT_PATHS if _in_tree(entry.cantata)], ids=str
+    "entry",
+    [entry for entry in EXT_PATHS if _in_tree(entry.cantata)],
+    ids=lambda entry: entry.autogen,
 )
 def test_provided_modules_import_and_declare_their_extra(entry: ExtPath) -> None:
     """Each mapped package that exists in the tree imports, and its extra is declared."""
