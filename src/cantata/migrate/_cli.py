@@ -63,6 +63,7 @@ def main(
             print(f"migrated {path}", file=err)
         else:
             out.write(migration.diff())
+    out.flush()  # the diff comes before the list, also when both go to one terminal or pipe
     for problem in problems:
         print(problem, file=err)
     action = "migrated" if args.write else "would migrate"
