@@ -9,11 +9,14 @@ The site's pages (``docs/*.md``) include the README's sections, so those blocks 
 README's. A page's own blocks are Python snippets (run like the README's), Python files
 named with ``title="name.py"``, and ``console`` sessions: each ``$ command`` runs in a
 scratch directory holding the page's files, and must print exactly the lines below it. Any
-other block on a page fails the test, so nothing in the docs goes untested.
+other block on a page fails the test, so nothing in the docs goes untested. The API
+reference shows the docstrings' ``Example::`` blocks: each runs too, inside ``async def
+main()`` after a prelude that defines the names examples take as given.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 import subprocess
@@ -205,3 +208,78 @@ def test_console_sessions_print_what_the_page_shows(page: Path, tmp_path: Path) 
             check=False,
         )
         assert completed.stdout.rstrip("\n") == expected.rstrip("\n"), command
+
+
+# The docstrings' examples, which the API reference shows as code blocks -----------------------
+
+PACKAGE = ROOT / "src" / "cantata"
+
+
+def _docstring_examples() -> list[tuple[str, str]]:
+    """``(where, code)`` for every ``Example::`` block in a docstring under ``src/cantata``."""
+    examples: list[tuple[str, str]] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(
+                node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+            ):
+                continue
+            docstring = ast.get_docstring(node)
+            if docstring is None or "Example::" not in docstring:
+                continue
+            block = docstring.split("Example::", 1)[1].split("\n\n", 1)[1]
+            lines = []
+            for line in block.splitlines():
+                if line and not line.startswith(" "):
+                    break
+                lines.append(line)
+            name = getattr(node, "name", "module")
+            examples.append(
+                (f"{path.relative_to(PACKAGE)}:{name}", textwrap.dedent("\n".join(lines)))
+            )
+    return examples
+
+
+# The names the examples take as given: a runtime, a model client, a directory, ...
+EXAMPLE_PRELUDE = """\
+import tempfile
+from typing import Annotated
+
+import anyio
+
+from cantata import *
+from cantata.memory import *
+from cantata.model_context import *
+from cantata.models import *
+from cantata.models.cache import *
+from cantata.models.openai import *
+from cantata.models.replay import *
+from cantata.tools import *
+
+directory = tempfile.mkdtemp()
+
+
+async def main() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    other_recorder = TraceRecorder()
+    model_client = ReplayChatCompletionClient(["Hello!"])
+"""
+
+EXAMPLES = _docstring_examples()
+
+
+@pytest.mark.parametrize(("where", "code"), EXAMPLES, ids=[where for where, _ in EXAMPLES])
+def test_docstring_example_runs(where: str, code: str, tmp_path: Path) -> None:
+    script = tmp_path / "example.py"
+    body = textwrap.indent(code, "    ")
+    script.write_text(
+        f"{EXAMPLE_PRELUDE}{body}\n    print('ran')\n\n\nanyio.run(main)\n", encoding="utf-8"
+    )
+    with ChatServer() as server:
+        server.script(completion("Hello!", model="gpt-4o-mini"))
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
+        completed = run_python(script, env=env)
+    # An example's ``print(...)  # value`` lines must print that value.
+    printed = re.findall(r"^\s*print\(.*\)\s+#\s*(.+)$", code, re.MULTILINE)
+    assert completed.stdout.splitlines() == [*printed, "ran"], where
