@@ -364,8 +364,9 @@ def test_iter_files_walks_sources_and_skips_environments(tmp_path: Path) -> None
     (tmp_path / "venv" / "pyvenv.cfg").write_text("")
     (tmp_path / "venv" / "y.py").write_text("")
     (tmp_path / "conf.json").write_text("{}")
+    (tmp_path / "guide.ipynb").write_text("{}")
     found = [path.relative_to(tmp_path).as_posix() for path in iter_files([tmp_path])]
-    assert found == ["conf.json", "pkg/a.py", "pkg/b.yml"]
+    assert found == ["conf.json", "guide.ipynb", "pkg/a.py", "pkg/b.yml"]
     with pytest.raises(FileNotFoundError):
         list(iter_files([tmp_path / "missing"]))
 
@@ -379,7 +380,7 @@ def test_a_broken_file_is_reported_and_left(tmp_path: Path) -> None:
     assert [result.changed for result in results] == [False, False]
     assert "not valid Python" in results[0].problems[0].why
     assert "unreadable" in results[1].problems[0].why
-    with pytest.raises(ValueError, match="not a Python, JSON or YAML file"):
+    with pytest.raises(ValueError, match="not a Python, notebook, JSON or YAML file"):
         migrate_file(tmp_path / "notes.txt")
 
 
@@ -434,3 +435,54 @@ def test_provided_modules_import_and_declare_their_extra(entry: ExtPath) -> None
     )
     if entry.extra is not None:
         assert entry.extra in pyproject["project"]["optional-dependencies"]
+
+
+# Notebooks -----------------------------------------------------------------------------------
+
+
+def _notebook(*sources: str | list[str], cell_type: str = "code") -> str:
+    cells: list[dict[str, object]] = [
+        {"cell_type": cell_type, "metadata": {}, "outputs": [], "source": source}
+        for source in sources
+    ]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}, indent=1) + "\n"
+
+
+def test_notebook_code_cells_are_migrated_and_ipython_lines_kept() -> None:
+    text = _notebook(
+        ["%pip install autogen-core\n", "!echo hi\n", "from autogen_core import AgentId\n"],
+        "    %time x = 1\nimport autogen_core\nawait autogen_core.foo()",
+        "%%bash\necho autogen_core.AgentId\n",
+    )
+    migrated, problems = migrate_text(text, "notebook", "n.ipynb")
+    assert problems == []
+    cells = json.loads(migrated)["cells"]
+    assert cells[0]["source"] == [
+        "%pip install autogen-core\n",
+        "!echo hi\n",
+        "from cantata import AgentId\n",
+    ]
+    assert cells[1]["source"] == "    %time x = 1\nimport cantata\nawait cantata.foo()"
+    assert cells[2]["source"] == "%%bash\necho autogen_core.AgentId\n"
+    assert migrated.startswith('{\n "cells"')  # nbformat's indentation is kept
+    assert migrate_text(migrated, "notebook")[0] == migrated
+
+
+def test_notebook_markdown_and_outputs_are_left_alone() -> None:
+    text = _notebook("Use `from autogen_core import AgentId`.", cell_type="markdown")
+    assert migrate_text(text, "notebook") == (text, [])
+
+
+def test_notebook_problems_name_the_cell() -> None:
+    text = _notebook(
+        "x = 1", "import os\nfrom autogen_agentchat.agents import AssistantAgent", "def ("
+    )
+    migrated, problems = migrate_text(text, "notebook", "n.ipynb")
+    assert migrated == text
+    assert [(problem.path, problem.line) for problem in problems] == [
+        ("n.ipynb[cell 2]", 2),
+        ("n.ipynb[cell 3]", 1),
+    ]
+    assert "not valid Python" in problems[1].why
+    with pytest.raises(ValueError, match="not a notebook"):
+        migrate_text("[]", "notebook")

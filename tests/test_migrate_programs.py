@@ -2,8 +2,10 @@
 
 Each directory under ``tests/migrate_fixtures/`` is a program written for autogen-core
 0.7.5 (the user guide's examples and its API reference's samples). The test copies it,
-runs ``python -m cantata.migrate DIR --write`` as a user would, runs ``main.py`` and compares
-what it prints with ``expected.txt``. A second run of the codemod must change nothing.
+runs ``python -m cantata.migrate DIR --write`` as a user would, runs ``main.py`` (or the
+code cells of ``main.ipynb``, top-level ``await`` included, as IPython runs them) and
+compares what it prints with ``expected.txt``. A second run of the codemod must change
+nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +41,42 @@ def _copy(name: str, tmp_path: Path) -> Path:
     return program
 
 
+NOTEBOOK_RUNNER = """\
+import ast
+import asyncio
+import json
+
+NOTEBOOK = {notebook!r}
+
+
+async def run_cells() -> None:
+    namespace = {{"__name__": "__main__"}}
+    with open(NOTEBOOK, encoding="utf-8") as handle:
+        cells = json.load(handle)["cells"]
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        lines = [line for line in cell["source"] if not line.lstrip().startswith(("%", "!"))]
+        code = compile("".join(lines), "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        result = eval(code, namespace)
+        if result is not None:
+            await result
+
+
+asyncio.run(run_cells())
+"""
+
+
+def _script(program: Path) -> Path:
+    """The file to run: ``main.py``, or a runner for the cells of ``main.ipynb``."""
+    notebook = program / "main.ipynb"
+    if not notebook.exists():
+        return program / "main.py"
+    runner = program.parent / "run_notebook.py"
+    runner.write_text(NOTEBOOK_RUNNER.format(notebook=str(notebook)), encoding="utf-8")
+    return runner
+
+
 def _autogen_mentions(program: Path) -> list[str]:
     return [
         f"{path.name}:{number}: {line}"
@@ -70,7 +108,7 @@ def test_migrated_program_runs(name: str, tmp_path: Path) -> None:
             ),
             completion("The stock price of MSFT on 2024/06/01 is 42.0.", model="gpt-4o-mini"),
         )
-        completed = run_python(program / "main.py", env={"OPENAI_BASE_URL": server.base_url})
+        completed = run_python(_script(program), env={"OPENAI_BASE_URL": server.base_url})
         bodies = server.bodies
     expected = (FIXTURES / name / "expected.txt").read_text(encoding="utf-8")
     assert completed.stdout == expected

@@ -11,6 +11,9 @@ libcst, extra ``migrate``):
 * logger names (``"autogen_core.events"`` -> ``"cantata.events"``) and the ``AUTOGEN_``
   environment variables cantata has its own name for (:data:`ENVIRONMENT_VARIABLES`).
 
+Python files (``.py``, ``.pyi``) and the code cells of notebooks (``.ipynb``) get all of
+these; JSON and YAML files get their ``provider`` values rewritten.
+
 Whatever it cannot map (an ``autogen_agentchat`` import, an ``autogen_ext`` package cantata
 does not provide, a name cantata does not export) is left as it is and reported as a
 :class:`Problem`. Running it again on its own output changes nothing.

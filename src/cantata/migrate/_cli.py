@@ -15,7 +15,8 @@ __all__ = ["main"]
 _DESCRIPTION = """\
 Migrate a code base from autogen-core to cantata. Rewrites autogen_core and autogen_ext
 imports, dotted paths, component provider strings (in .py, .json and .yaml files), logger
-names and AUTOGEN_ environment variable names. Without --write, prints the change as a
+names and AUTOGEN_ environment variable names, in Python files and in the code cells of
+notebooks (.ipynb). Without --write, prints the change as a
 unified diff. Lists what it could not migrate (file:line: what: why) and then exits with
 status 1.
 """

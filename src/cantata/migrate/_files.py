@@ -14,7 +14,7 @@ from ._problems import Problem
 
 __all__ = ["FileMigration", "Kind", "iter_files", "kind_of", "migrate_file", "migrate_text"]
 
-Kind = Literal["python", "json", "yaml"]
+Kind = Literal["python", "json", "yaml", "notebook"]
 
 _KINDS: dict[str, Kind] = {
     ".py": "python",
@@ -22,6 +22,7 @@ _KINDS: dict[str, Kind] = {
     ".json": "json",
     ".yaml": "yaml",
     ".yml": "yaml",
+    ".ipynb": "notebook",
 }
 _SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "site-packages"})
 
@@ -35,7 +36,7 @@ def migrate_text(text: str, kind: Kind, path: str = "<string>") -> tuple[str, li
     """Migrate the contents of one file; returns the new text and what could not be migrated.
 
     Raises:
-        ValueError: *text* cannot be parsed as *kind* (invalid Python or JSON).
+        ValueError: *text* cannot be parsed as *kind* (invalid Python, JSON or notebook).
         ImportError: *kind* is ``"python"`` and libcst is not installed (extra ``migrate``).
     """
     if kind == "python":
@@ -49,6 +50,13 @@ def migrate_text(text: str, kind: Kind, path: str = "<string>") -> tuple[str, li
             raise ValueError(
                 f"not valid Python: {error.message} (line {error.raw_line})"
             ) from error
+    if kind == "notebook":
+        from ._notebooks import migrate_notebook
+
+        try:
+            return migrate_notebook(text, path)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not valid JSON: {error.msg} (line {error.lineno})") from error
     if kind == "json":
         try:
             return migrate_json(text, path)
@@ -89,7 +97,8 @@ class FileMigration:
 
 
 def migrate_file(path: Path) -> FileMigration:
-    """Migrate one file by its suffix (``.py``, ``.pyi``, ``.json``, ``.yaml``, ``.yml``).
+    """Migrate one file by its suffix (``.py``, ``.pyi``, ``.ipynb``, ``.json``, ``.yaml``,
+    ``.yml``).
 
     A file that cannot be read or parsed is left as it is, with one :class:`Problem` saying
     why.
@@ -99,7 +108,7 @@ def migrate_file(path: Path) -> FileMigration:
     """
     kind = kind_of(path)
     if kind is None:
-        raise ValueError(f"{path}: not a Python, JSON or YAML file")
+        raise ValueError(f"{path}: not a Python, notebook, JSON or YAML file")
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             text = handle.read()
@@ -122,7 +131,7 @@ def _skipped(directory: Path) -> bool:
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
     """The files to migrate under *paths*, in a stable order.
 
-    A directory is walked recursively for Python, JSON and YAML files, skipping hidden
+    A directory is walked recursively for Python, notebook, JSON and YAML files, skipping hidden
     directories, virtual environments, ``__pycache__``, ``node_modules`` and
     ``site-packages``. A file is taken as given.
 
