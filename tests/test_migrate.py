@@ -486,3 +486,47 @@ def test_notebook_problems_name_the_cell() -> None:
     assert "not valid Python" in problems[1].why
     with pytest.raises(ValueError, match="not a notebook"):
         migrate_text("[]", "notebook")
+
+
+# Robustness ----------------------------------------------------------------------------------
+
+
+def test_files_are_taken_once_and_symlink_loops_are_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    found = list(iter_files([tmp_path, tmp_path / "a.py", tmp_path]))
+    assert found == [tmp_path / "a.py"]
+
+
+def test_write_keeps_permissions_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    script = tmp_path / "run.py"
+    script.write_text("#!/usr/bin/env python\nimport autogen_core\n")
+    script.chmod(0o750)
+    migrate_file(script).write()
+    assert script.read_text() == "#!/usr/bin/env python\nimport cantata\n"
+    assert script.stat().st_mode & 0o777 == 0o750
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run.py"]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["(" * 5000 + "1" + ")" * 5000, "+".join(["1"] * 20000)],
+    ids=["5000 nested parentheses", "a 20000-term sum"],
+)
+def test_deeply_nested_source_is_reported_not_a_crash(expression: str, tmp_path: Path) -> None:
+    # Deeper than CPython accepts; libcst's own parser crashes the process on the first.
+    deep = tmp_path / "deep.py"
+    deep.write_text(f"import autogen_core\nx = {expression}\n")
+    result = migrate_file(deep)
+    assert not result.changed
+    (problem,) = result.problems
+    assert problem.why.startswith("not valid Python")
+    assert problem.line in (1, 2)
+
+
+def test_a_large_file_is_migrated_whole() -> None:
+    lines = [f"from autogen_core import AgentId as A{n}  # {n}" for n in range(3000)]
+    migrated, problems = migrate_text("\n".join(lines) + "\n", "python")
+    assert problems == []
+    assert migrated.count("from cantata import AgentId as A") == 3000
+    assert "autogen_core" not in migrated

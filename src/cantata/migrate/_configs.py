@@ -59,7 +59,9 @@ def migrate_json(text: str, path: str = "<string>") -> tuple[str, list[Problem]]
         ValueError: *text* is not JSON (``json.JSONDecodeError``), so nothing is rewritten.
     """
     json.loads(text)
-    return _rewrite(text, path, _JSON_PROVIDER, 2)
+    migrated, problems = _rewrite(text, path, _JSON_PROVIDER, 2)
+    json.loads(migrated)  # still JSON: only the characters of dotted names changed
+    return migrated, problems
 
 
 def migrate_yaml(text: str, path: str = "<string>") -> tuple[str, list[Problem]]:

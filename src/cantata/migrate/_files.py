@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,16 +42,9 @@ def migrate_text(text: str, kind: Kind, path: str = "<string>") -> tuple[str, li
         ImportError: *kind* is ``"python"`` and libcst is not installed (extra ``migrate``).
     """
     if kind == "python":
-        import libcst
-
         from ._python import migrate_python
 
-        try:
-            return migrate_python(text, path)
-        except libcst.ParserSyntaxError as error:
-            raise ValueError(
-                f"not valid Python: {error.message} (line {error.raw_line})"
-            ) from error
+        return migrate_python(text, path)
     if kind == "notebook":
         from ._notebooks import migrate_notebook
 
@@ -91,9 +86,24 @@ class FileMigration:
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
     def write(self) -> None:
-        """Write the migrated text back, keeping the file's line endings."""
-        if self.changed:
-            self.path.write_text(self.migrated, encoding="utf-8", newline="")
+        """Write the migrated text back, keeping the file's line endings and permissions.
+
+        The new text goes to a temporary file in the same directory that then replaces the
+        file, so an interrupted run never leaves a half-written file.
+        """
+        if not self.changed:
+            return
+        descriptor, temporary = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".migrating"
+        )
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+                handle.write(self.migrated)
+            os.chmod(temporary, self.path.stat().st_mode & 0o7777)
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
 
 
 def migrate_file(path: Path) -> FileMigration:
@@ -117,7 +127,8 @@ def migrate_file(path: Path) -> FileMigration:
     try:
         migrated, problems = migrate_text(text, kind, str(path))
     except ValueError as error:
-        return FileMigration(path, text, text, [Problem(str(path), 1, "file", str(error))])
+        line = getattr(error, "line", 1)
+        return FileMigration(path, text, text, [Problem(str(path), line, "file", str(error))])
     return FileMigration(path, text, migrated, problems)
 
 
@@ -138,20 +149,26 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
     Raises:
         FileNotFoundError: A path does not exist.
     """
+    seen: set[Path] = set()
     for path in paths:
         if path.is_file():
-            yield path
+            found = [path]
         elif path.is_dir():
-            yield from _walk(path)
+            found = list(_walk(path))
         else:
             raise FileNotFoundError(f"{path}: no such file or directory")
+        for file in found:
+            key = file.resolve()
+            if key not in seen:  # a file given twice (or inside a directory given) once
+                seen.add(key)
+                yield file
 
 
 def _walk(directory: Path) -> Iterator[Path]:
     entries = sorted(directory.iterdir())
     for entry in entries:
         if entry.is_dir():
-            if not _skipped(entry):
+            if not entry.is_symlink() and not _skipped(entry):  # no symlink loops
                 yield from _walk(entry)
         elif kind_of(entry) is not None:
             yield entry

@@ -14,9 +14,9 @@ __all__ = ["provides"]
 def _module(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
-    except ImportError:
-        # Not installed (a missing extra), or not part of this cantata yet: the path is
-        # still the right one, so names are not checked.
+    except Exception:
+        # Not installed (a missing extra), not part of this cantata yet, or failing to
+        # import here: the path is still the right one, so names are not checked.
         return None
 
 

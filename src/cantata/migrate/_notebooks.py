@@ -57,9 +57,7 @@ def migrate_notebook(text: str, path: str = "<string>") -> tuple[str, list[Probl
     Raises:
         ValueError: *text* is not a notebook (not JSON, or no list of cells).
     """
-    import libcst
-
-    from ._python import migrate_python
+    from ._python import UnparsableSource, migrate_python
 
     notebook: Any = json.loads(text)
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
@@ -78,10 +76,8 @@ def migrate_notebook(text: str, path: str = "<string>") -> tuple[str, list[Probl
         where = f"{path}[cell {number}]"
         try:
             migrated, found = migrate_python(masked, where)
-        except libcst.ParserSyntaxError as error:
-            problems.append(
-                Problem(where, error.raw_line, "cell", f"not valid Python: {error.message}")
-            )
+        except UnparsableSource as error:
+            problems.append(Problem(where, error.line, "cell", str(error)))
             continue
         problems.extend(found)
         migrated = _unmask(migrated, saved)

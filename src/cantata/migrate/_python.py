@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 
@@ -12,7 +13,37 @@ from ._names import provides
 from ._paths import ENVIRONMENT_VARIABLES, MappedPath, map_dotted
 from ._problems import Problem
 
-__all__ = ["migrate_python"]
+__all__ = ["UnparsableSource", "migrate_python"]
+
+
+class UnparsableSource(ValueError):
+    """The source is not Python this interpreter can parse; nothing was rewritten."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+        """The line the parser stopped at (1 when unknown)."""
+
+
+_PARSE_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+
+
+def _check_parses(source: str, path: str) -> None:
+    """Parse with CPython's own parser first.
+
+    It enforces the interpreter's nesting limits, so source nested deeper than Python
+    accepts is refused here, before libcst's parser (which is slow on such input, and can
+    crash on some) sees it. Top-level ``await`` is accepted, as in notebooks.
+    """
+    try:
+        compile(source, path, "exec", flags=_PARSE_FLAGS, dont_inherit=True)
+    except SyntaxError as error:
+        raise UnparsableSource(f"not valid Python: {error.msg}", error.lineno or 1) from None
+    except (RecursionError, MemoryError):
+        raise UnparsableSource("not valid Python: nested too deeply to parse") from None
+    except ValueError as error:  # null bytes
+        raise UnparsableSource(f"not valid Python: {error}") from None
+
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\Z")
 _ENV_NAME = re.compile(r"AUTOGEN_[A-Z0-9_]+\Z")
@@ -204,9 +235,16 @@ def migrate_python(source: str, path: str = "<string>") -> tuple[str, list[Probl
     """Rewrite autogen imports, dotted paths, provider strings and variable names in *source*.
 
     Returns the new source (equal to *source* when nothing changed) and what could not be
-    migrated. Raises :class:`libcst.ParserSyntaxError` when *source* is not valid Python.
+    migrated.
+
+    Raises:
+        UnparsableSource: *source* is not valid Python (a :class:`ValueError`).
     """
-    module = cst.parse_module(source)
+    _check_parses(source, path)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise UnparsableSource(f"not valid Python: {error.message}", error.raw_line) from None
     roots = _BoundRoots()
     module.visit(roots)
     wrapper = MetadataWrapper(module)
