@@ -475,7 +475,9 @@ def test_notebook_markdown_and_outputs_are_left_alone() -> None:
 
 def test_notebook_problems_name_the_cell() -> None:
     text = _notebook(
-        "x = 1", "import os\nfrom autogen_agentchat.agents import AssistantAgent", "def ("
+        "x = 1",
+        "import os\nfrom autogen_agentchat.agents import AssistantAgent",
+        "def (): autogen_core",
     )
     migrated, problems = migrate_text(text, "notebook", "n.ipynb")
     assert migrated == text
