@@ -30,7 +30,8 @@ from _openai_server import ChatServer, completion
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-PAGES = sorted((ROOT / "docs").glob("*.md"))
+# docs/migrating-notes.md, when present, is material to merge into migrating.md, not a page.
+PAGES = sorted(page for page in (ROOT / "docs").glob("*.md") if page.name != "migrating-notes.md")
 FENCE = re.compile(r"^```([^\n]*)\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
 TITLE = re.compile(r'title="([^"]+)"')
 
