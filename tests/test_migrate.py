@@ -532,3 +532,18 @@ def test_a_large_file_is_migrated_whole() -> None:
     assert problems == []
     assert migrated.count("from cantata import AgentId as A") == 3000
     assert "autogen_core" not in migrated
+
+
+def test_provided_packages_imported_from_their_parent() -> None:
+    migrated, problems = _py(
+        "from autogen_ext.models import openai, replay as scripted\n"
+        "from autogen_ext.models import semantic_kernel\n"
+    )
+    assert migrated == (
+        "from cantata.models import openai, replay as scripted\n"
+        "from autogen_ext.models import semantic_kernel\n"
+    )
+    assert problems == [
+        "m.py:2: from autogen_ext.models import semantic_kernel: cantata does not provide "
+        "autogen_ext.models.semantic_kernel"
+    ]

@@ -74,6 +74,32 @@ def _names(node: cst.ImportFrom) -> str:
     return ", ".join(_dotted_name(alias.name) or "?" for alias in node.names)
 
 
+def _parent_of_provided(module: str, node: cst.ImportFrom) -> str | None:
+    """cantata's package for ``from <module> import a, b`` when every ``<module>.a`` is a
+    package cantata provides (``from autogen_ext.models import openai``), else None."""
+    if not isinstance(node.names, Sequence) or not module.startswith("autogen_ext."):
+        return None
+    for alias in node.names:
+        name = _dotted_name(alias.name)
+        mapped = None if name is None else map_dotted(f"{module}.{name}", is_module=True)
+        if mapped is None or mapped.target is None:
+            return None
+    return "cantata." + module.removeprefix("autogen_ext.")
+
+
+def _reason_for_names(module: str, node: cst.ImportFrom) -> str | None:
+    """Why ``from <module> import name`` fails, named after the first unprovided package
+    when *module* is an ``autogen_ext`` parent package (``autogen_ext.models``)."""
+    if not isinstance(node.names, Sequence) or not module.startswith("autogen_ext."):
+        return None
+    for alias in node.names:
+        name = _dotted_name(alias.name)
+        mapped = None if name is None else map_dotted(f"{module}.{name}", is_module=True)
+        if mapped is not None and mapped.target is None:
+            return mapped.reason
+    return None
+
+
 def _private_parts(dotted: str) -> bool:
     return any(part.startswith("_") and not part.startswith("__") for part in dotted.split("."))
 
@@ -143,8 +169,13 @@ class _Migrator(cst.CSTTransformer):
         if module is None or mapped is None:
             return updated_node
         if mapped.target is None:
+            parent = _parent_of_provided(module, updated_node)
+            if parent is not None:  # from autogen_ext.models import openai
+                return updated_node.with_changes(module=_expression(parent))
             self._problem(
-                original_node, f"from {module} import {_names(updated_node)}", mapped.reason
+                original_node,
+                f"from {module} import {_names(updated_node)}",
+                _reason_for_names(module, updated_node) or mapped.reason,
             )
             return updated_node
         if isinstance(updated_node.names, Sequence):
