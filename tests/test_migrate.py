@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -547,3 +549,17 @@ def test_provided_packages_imported_from_their_parent() -> None:
         "m.py:2: from autogen_ext.models import semantic_kernel: cantata does not provide "
         "autogen_ext.models.semantic_kernel"
     ]
+
+
+def test_without_libcst_the_command_says_which_extra_to_install(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import autogen_core\n")
+    code = (
+        "import sys; sys.modules['libcst'] = None\n"
+        "from cantata.migrate import main\n"
+        f"raise SystemExit(main([{str(tmp_path)!r}]))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 2
+    assert "pip install 'cantata[migrate]'" in completed.stderr
