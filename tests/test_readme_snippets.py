@@ -1,14 +1,29 @@
-"""Every self-contained Python snippet in the README runs and prints what it should.
+"""Every code block of the README and of the documentation site runs and prints what it should.
 
-Each runs as a script in a fresh interpreter. The OpenAI-compatible snippet talks to a
-loopback chat-completions server (``tests/_openai_server.py``) through ``OPENAI_BASE_URL``;
-the Anthropic and Ollama snippets to loopback Messages API and ``/api/chat`` servers
-(``tests/_scripted_server.py``) through ``ANTHROPIC_BASE_URL`` and ``OLLAMA_HOST``.
+Each self-contained Python snippet runs as a script in a fresh interpreter. The
+OpenAI-compatible snippet talks to a loopback chat-completions server
+(``tests/_openai_server.py``) through ``OPENAI_BASE_URL``; the
+Anthropic and Ollama snippets to loopback Messages API and ``/api/chat`` servers
+(``tests/_scripted_server.py``) through ``ANTHROPIC_BASE_URL`` and ``OLLAMA_HOST``. The README's "Messages and state"
+snippets continue the quick start and run after it.
+
+The site's pages (``docs/*.md``) include the README's sections, so those blocks are the
+README's. A page's own blocks are Python snippets (run like the README's), Python files
+named with ``title="name.py"``, and ``console`` sessions: each ``$ command`` runs in a
+scratch directory holding the page's files, and must print exactly the lines below it. Any
+other block on a page fails the test, so nothing in the docs goes untested. The API
+reference shows the docstrings' ``Example::`` blocks: each runs too, inside ``async def
+main()`` after a prelude that defines the names examples take as given.
 """
 
 from __future__ import annotations
 
+import ast
 import re
+import shlex
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -22,6 +37,15 @@ from _scripted_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+# docs/migrating-notes.md, when present, is material to merge into migrating.md, not a page.
+PAGES = sorted(page for page in (ROOT / "docs").glob("*.md") if page.name != "migrating-notes.md")
+FENCE = re.compile(r"^```([^\n]*)\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
+TITLE = re.compile(r'title="([^"]+)"')
+
+
+def _fences(text: str) -> list[tuple[str, str]]:
+    """``(info string, body)`` of every fenced block in *text*."""
+    return [(info.strip(), body) for info, body in FENCE.findall(text)]
 
 
 def _section(title: str) -> str:
@@ -34,6 +58,11 @@ SNIPPETS: list[str] = [
     snippet
     for title in ("Quick start", "The model layer", "Running code")
     for snippet in re.findall(r"```python\n(.+?)\n```", _section(title), re.DOTALL)
+] + [
+    body
+    for page in PAGES
+    for info, body in _fences(page.read_text(encoding="utf-8"))
+    if info == "python"
 ]
 
 # What each snippet prints, in README order, found by the line that starts it.
@@ -139,3 +168,159 @@ def test_snippet_runs(snippet: str, tmp_path: Path) -> None:
         (body,) = local_bodies
         assert body["format"]["title"] == "Weather"
         assert body["options"] == {"temperature": 0}
+
+
+# The "Messages and state" snippets -----------------------------------------------------------
+
+
+def test_messages_and_state_snippets_run_after_the_quick_start(tmp_path: Path) -> None:
+    quick_start = re.findall(r"```python\n(.+?)\n```", _section("Quick start"), re.DOTALL)[0]
+    serializer, checkpoint = re.findall(
+        r"```python\n(.+?)\n```", _section("Messages and state"), re.DOTALL
+    )
+    definitions = quick_start.rsplit("\nanyio.run(main)", 1)[0]
+    script = tmp_path / "continued.py"
+    script.write_text(
+        f"{definitions}\n\n{serializer}\n\n\n"
+        "async def continued() -> None:\n"
+        "    runtime = SingleThreadedAgentRuntime()\n"
+        '    await Greeter.register(runtime, "greeter", Greeter)\n'
+        "    runtime.start()\n"
+        '    await runtime.publish_message(Greeting("kept"), DefaultTopicId())\n'
+        f"{textwrap.indent(checkpoint, '    ')}\n"
+        '    print("restored")\n\n\n'
+        "import asyncio\n\nasyncio.run(continued())\n",
+        encoding="utf-8",
+    )
+    lines = run_python(script).stdout.splitlines()
+    # The publish is delivered exactly once: before the stop, or by the restored runtime.
+    assert lines.count("greeter/default got 'kept'") == 1
+    assert lines[-1] == "restored"
+    assert len(lines) == 2
+
+
+# The documentation pages' own blocks --------------------------------------------------------
+
+
+def test_pages_hold_only_blocks_that_a_test_runs() -> None:
+    for page in PAGES:
+        for info, body in _fences(page.read_text(encoding="utf-8")):
+            kind = info.split()[0] if info else ""
+            assert kind in {"python", "console"}, f"{page.name}: untested ```{info} block"
+            if kind == "python" and not TITLE.search(info):
+                assert body in SNIPPETS
+
+
+def _sessions(page: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A page's files and its console commands with the output each must print."""
+    files: dict[str, str] = {}
+    commands: list[tuple[str, str]] = []
+    for info, body in _fences(page.read_text(encoding="utf-8")):
+        title = TITLE.search(info)
+        if info.startswith("python") and title:
+            files[title.group(1)] = body + "\n"
+        elif info == "console":
+            for chunk in re.split(r"^\$ ", body, flags=re.MULTILINE)[1:]:
+                command, _, output = chunk.partition("\n")
+                commands.append((command, output))
+    return files, commands
+
+
+CONSOLE_PAGES = [page for page in PAGES if _sessions(page)[1]]
+
+
+@pytest.mark.parametrize("page", CONSOLE_PAGES, ids=[page.name for page in CONSOLE_PAGES])
+def test_console_sessions_print_what_the_page_shows(page: Path, tmp_path: Path) -> None:
+    files, commands = _sessions(page)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for command, expected in commands:
+        if command.startswith("python "):
+            command = shlex.quote(sys.executable) + command.removeprefix("python")
+        completed = subprocess.run(
+            command,
+            shell=True,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+            check=False,
+        )
+        assert completed.stdout.rstrip("\n") == expected.rstrip("\n"), command
+
+
+# The docstrings' examples, which the API reference shows as code blocks -----------------------
+
+PACKAGE = ROOT / "src" / "cantata"
+
+
+def _docstring_examples() -> list[tuple[str, str]]:
+    """``(where, code)`` for every ``Example::`` block in a docstring under ``src/cantata``."""
+    examples: list[tuple[str, str]] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(
+                node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+            ):
+                continue
+            docstring = ast.get_docstring(node)
+            if docstring is None or "Example::" not in docstring:
+                continue
+            block = docstring.split("Example::", 1)[1].split("\n\n", 1)[1]
+            lines = []
+            for line in block.splitlines():
+                if line and not line.startswith(" "):
+                    break
+                lines.append(line)
+            name = getattr(node, "name", "module")
+            examples.append(
+                (f"{path.relative_to(PACKAGE)}:{name}", textwrap.dedent("\n".join(lines)))
+            )
+    return examples
+
+
+# The names the examples take as given: a runtime, a model client, a directory, ...
+EXAMPLE_PRELUDE = """\
+import tempfile
+from typing import Annotated
+
+import anyio
+
+from cantata import *
+from cantata.memory import *
+from cantata.model_context import *
+from cantata.models import *
+from cantata.models.cache import *
+from cantata.models.openai import *
+from cantata.models.replay import *
+from cantata.tools import *
+
+directory = tempfile.mkdtemp()
+
+
+async def main() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    other_recorder = TraceRecorder()
+    model_client = ReplayChatCompletionClient(["Hello!"])
+"""
+
+EXAMPLES = _docstring_examples()
+
+
+@pytest.mark.parametrize(("where", "code"), EXAMPLES, ids=[where for where, _ in EXAMPLES])
+def test_docstring_example_runs(where: str, code: str, tmp_path: Path) -> None:
+    script = tmp_path / "example.py"
+    body = textwrap.indent(code, "    ")
+    script.write_text(
+        f"{EXAMPLE_PRELUDE}{body}\n    print('ran')\n\n\nanyio.run(main)\n", encoding="utf-8"
+    )
+    with ChatServer() as server:
+        server.script(completion("Hello!", model="gpt-4o-mini"))
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
+        completed = run_python(script, env=env)
+    # An example's ``print(...)  # value`` lines must print that value.
+    printed = re.findall(r"^\s*print\(.*\)\s+#\s*(.+)$", code, re.MULTILINE)
+    assert completed.stdout.splitlines() == [*printed, "ran"], where
