@@ -40,6 +40,7 @@ from ._chain import chain_var
 from ._events import INFO, event_logger
 from ._in_context import RunInContext
 from ._records import Delivery, Mailbox, Reply, Worker
+from ._scheduling import DeliveryScheduler, take_choice
 from ._trace import TraceHook, announce_delivery
 
 if TYPE_CHECKING:
@@ -55,8 +56,11 @@ FAIRNESS = 64
 class Dispatcher:
     """Mailboxes, the ready queue, workers and the accounting of outstanding work."""
 
-    def __init__(self, directory: AgentDirectory) -> None:
+    def __init__(
+        self, directory: AgentDirectory, scheduler: DeliveryScheduler | None = None
+    ) -> None:
         self._directory = directory
+        self._scheduler = scheduler
         self._limits = directory.limits
         self._boxes: dict[AgentId, Mailbox] = {}
         self._spare_boxes: list[Mailbox] = []
@@ -387,10 +391,14 @@ class Dispatcher:
         await _let_woken_tasks_run()
         ready = self._ready
         resumes = self._resumes
+        scheduler = self._scheduler
         count = 0
         while self._active is worker:
             if resumes:
-                reply = resumes.popleft()
+                if scheduler is None or len(resumes) == 1:
+                    reply = resumes.popleft()
+                else:
+                    reply = take_choice(resumes, scheduler.choose_resume(len(resumes)))
                 if reply.abandoned:
                     continue
                 waiter = reply.worker
@@ -400,7 +408,11 @@ class Dispatcher:
                 reply.event.set()
                 return
             if ready and self.dispatching:
-                await self._run_next(ready.popleft(), worker)
+                if scheduler is None or len(ready) == 1:
+                    box = ready.popleft()
+                else:
+                    box = take_choice(ready, scheduler.choose([b.agent_id for b in ready]))
+                await self._run_next(box, worker)
                 count += 1
                 if count >= FAIRNESS:
                     count = 0
@@ -441,8 +453,13 @@ class Dispatcher:
 
     async def step(self) -> bool:
         """Run the next queued delivery in the calling task; False if nothing is queued."""
-        while self._ready:
-            box = self._ready.popleft()
+        ready = self._ready
+        scheduler = self._scheduler
+        while ready:
+            if scheduler is None or len(ready) == 1:
+                box = ready.popleft()
+            else:
+                box = take_choice(ready, scheduler.choose([b.agent_id for b in ready]))
             if not box.queue:
                 box.scheduled = False
                 continue

@@ -16,6 +16,7 @@ from ._records import Delivery
 from ._telemetry import RuntimeTracer
 
 if TYPE_CHECKING:
+    from ._scheduling import DeliveryScheduler
     from ._single_threaded import SingleThreadedAgentRuntime
 
 __all__ = ["RuntimeDispatcher", "TracedDispatcher"]
@@ -26,8 +27,10 @@ _logger = logging.getLogger(ROOT_LOGGER_NAME)
 class RuntimeDispatcher(Dispatcher):
     """The dispatcher with the runtime's response interventions and error policy."""
 
-    def __init__(self, runtime: SingleThreadedAgentRuntime) -> None:
-        super().__init__(runtime._directory)
+    def __init__(
+        self, runtime: SingleThreadedAgentRuntime, scheduler: DeliveryScheduler | None = None
+    ) -> None:
+        super().__init__(runtime._directory, scheduler)
         self._runtime = runtime
 
     async def _respond(self, delivery: Delivery, result: Any) -> Any:
@@ -64,8 +67,13 @@ class RuntimeDispatcher(Dispatcher):
 class TracedDispatcher(RuntimeDispatcher):
     """A :class:`RuntimeDispatcher` that runs every handler in a ``process`` span."""
 
-    def __init__(self, runtime: SingleThreadedAgentRuntime, tracer: RuntimeTracer) -> None:
-        super().__init__(runtime)
+    def __init__(
+        self,
+        runtime: SingleThreadedAgentRuntime,
+        tracer: RuntimeTracer,
+        scheduler: DeliveryScheduler | None = None,
+    ) -> None:
+        super().__init__(runtime, scheduler)
         self._tracer = tracer
 
     async def invoke(self, delivery: Delivery, is_rpc: bool) -> Any:

@@ -42,6 +42,7 @@ from ._trace import TraceHook
 
 if TYPE_CHECKING:
     from .._subscriptions import Subscription
+    from ._scheduling import DeliveryScheduler
     from .._topic import TopicId
 
 T = TypeVar("T", bound="Agent")
@@ -96,6 +97,10 @@ class SingleThreadedAgentRuntime(Lifecycle):
             with neither, no spans are made and OpenTelemetry is never imported.
         ignore_unhandled_exceptions: If False, publish-handler errors are raised when the
             runtime stops.
+        scheduler: A :class:`~cantata._runtime._scheduling.DeliveryScheduler` asked which
+            ready delivery runs next and which ready RPC caller resumes first, whenever there
+            is more than one (``cantata.testing`` explores schedules with it). ``None`` (the
+            default) runs them in FIFO order and costs nothing.
     """
 
     def __init__(
@@ -104,14 +109,15 @@ class SingleThreadedAgentRuntime(Lifecycle):
         intervention_handlers: list[InterventionHandler] | None = None,
         tracer_provider: Any = None,
         ignore_unhandled_exceptions: bool = True,
+        scheduler: DeliveryScheduler | None = None,
     ) -> None:
         super().__init__()
         self._directory = AgentDirectory(self)
         self._tracer = runtime_tracer(tracer_provider)
         self._dispatch = (
-            RuntimeDispatcher(self)
+            RuntimeDispatcher(self, scheduler)
             if self._tracer is None
-            else TracedDispatcher(self, self._tracer)
+            else TracedDispatcher(self, self._tracer, scheduler)
         )
         self._subscriptions = SubscriptionIndex()
         self._serialization = SerializationRegistry()
