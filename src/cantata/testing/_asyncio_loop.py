@@ -22,11 +22,13 @@ import asyncio
 import contextvars
 import selectors
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 
 from ._strategies import BACKGROUND, Chooser
 
 __all__ = ["ControlledEventLoop"]
+
+_Ts = TypeVarTuple("_Ts")
 
 
 class _Clock:
@@ -93,8 +95,8 @@ class ControlledEventLoop(asyncio.SelectorEventLoop):
 
     def call_soon(
         self,
-        callback: Callable[..., Any],
-        *args: Any,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: Unpack[_Ts],
         context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
         if self.is_closed():

@@ -91,22 +91,27 @@ class _PCTChooser(Chooser):
 
 
 class ReplayChooser(Chooser):
-    """Answers with recorded decisions; notes a divergence instead of guessing."""
+    """Answers with recorded decisions; notes a divergence instead of guessing.
+
+    When the recorded decisions run out, the run stops as if it hit its step limit (a
+    replayed :class:`StepLimitExceeded` failure fails the same way).
+    """
 
     def __init__(self, decisions: Sequence[int]) -> None:
-        super().__init__(max_steps=len(decisions) + 1)
+        super().__init__(max_steps=len(decisions))
         self._script = tuple(decisions)
         self.divergence: str | None = None
 
     def pick(self, keys: Sequence[Hashable]) -> int:
         step = len(self.decisions)
-        if self.divergence is None:
-            if step >= len(self._script):
-                self.divergence = f"the run needs more than the {len(self._script)} decisions"
-            elif self._script[step] >= len(keys):
-                self.divergence = (
-                    f"decision {step} chose {self._script[step]} of {len(keys)} candidates"
-                )
+        if self.limit_hit:
+            return 0
+        if step >= len(self._script):
+            return super().pick(keys)  # trips the limit
+        if self.divergence is None and self._script[step] >= len(keys):
+            self.divergence = (
+                f"decision {step} chose {self._script[step]} of {len(keys)} candidates"
+            )
         index = 0 if self.divergence is not None else self._script[step]
         self.decisions.append(index)
         return index

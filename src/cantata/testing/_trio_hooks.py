@@ -39,7 +39,7 @@ class _ChoosingRandom(random.Random):
         super().__init__(0)
         self._chooser = chooser
 
-    def shuffle(self, x: MutableSequence[Any]) -> None:  # type: ignore[override]
+    def shuffle(self, x: MutableSequence[Any]) -> None:
         remaining = list(x)  # sorted by creation order
         order = []
         while len(remaining) > 1:
