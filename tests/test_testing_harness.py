@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import anyio
 import pytest
+from _seeded_bugs import SEEDED_BUGS, Go, lost_update
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _seeded_bugs import SEEDED_BUGS, Go, lost_update
 from cantata import (
     AgentId,
     DeliveryRecord,
@@ -121,8 +121,10 @@ def test_same_seed_same_trace_100_times(backend: str, strategy: str) -> None:
     for _ in range(99):
         assert _trace_of(strategy=strategy, seed=11, backend=backend) == first
     others = {
-        tuple((r.recipient, r.kind, type(r.message).__name__) for r in _trace_of(
-            strategy=strategy, seed=seed, backend=backend))
+        tuple(
+            (r.recipient, r.kind, type(r.message).__name__)
+            for r in _trace_of(strategy=strategy, seed=seed, backend=backend)
+        )
         for seed in range(12)
     }
     assert len(others) > 1, "different seeds never changed the order: nothing was explored"
@@ -223,8 +225,14 @@ def test_schedule_token_round_trip_and_errors() -> None:
     schedule = Schedule("trio", True, (0, 1, 2, 300, 0, 70000))
     assert Schedule.parse(str(schedule)) == schedule
     assert Schedule.parse(str(Schedule("asyncio", False, ()))).decisions == ()
-    for bad in ("", "cs1:asyncio:v", "xx:asyncio:v:AA", "cs1:curio:v:AA", "cs1:trio:q:AA",
-                "cs1:trio:v:!!!"):
+    for bad in (
+        "",
+        "cs1:asyncio:v",
+        "xx:asyncio:v:AA",
+        "cs1:curio:v:AA",
+        "cs1:trio:q:AA",
+        "cs1:trio:v:!!!",
+    ):
         with pytest.raises(ValueError):
             Schedule.parse(bad)
 
@@ -272,8 +280,14 @@ class Counter(RoutedAgent):
         return self.total
 
 
-@given(script=message_scripts([AgentId("counter", "a")], [TopicId("t", "a")],
-                              st.builds(Ask, st.integers(0, 5)), max_size=4))
+@given(
+    script=message_scripts(
+        [AgentId("counter", "a")],
+        [TopicId("t", "a")],
+        st.builds(Ask, st.integers(0, 5)),
+        max_size=4,
+    )
+)
 @settings(max_examples=10, deadline=None)
 def test_hypothesis_scripts_drive_explored_runs(script: list[Send | Publish]) -> None:
     async def scenario(runtime: SingleThreadedAgentRuntime) -> None:

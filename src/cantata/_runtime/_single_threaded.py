@@ -42,8 +42,8 @@ from ._trace import TraceHook
 
 if TYPE_CHECKING:
     from .._subscriptions import Subscription
-    from ._scheduling import DeliveryScheduler
     from .._topic import TopicId
+    from ._scheduling import DeliveryScheduler
 
 T = TypeVar("T", bound="Agent")
 

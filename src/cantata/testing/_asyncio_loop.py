@@ -96,7 +96,7 @@ class ControlledEventLoop(asyncio.SelectorEventLoop):
     def call_soon(
         self,
         callback: Callable[[Unpack[_Ts]], object],
-        *args: Unpack[_Ts],
+        *args: *_Ts,
         context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
         if self.is_closed():
@@ -127,6 +127,9 @@ class ControlledEventLoop(asyncio.SelectorEventLoop):
             raise
         except BaseException as exc:
             self.call_exception_handler(
-                {"message": f"Exception in callback {callback!r}", "exception": exc,
-                 "handle": handle}
+                {
+                    "message": f"Exception in callback {callback!r}",
+                    "exception": exc,
+                    "handle": handle,
+                }
             )

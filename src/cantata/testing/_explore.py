@@ -221,8 +221,9 @@ def _run_backend(
 def _digest(records: list[DeliveryRecord]) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     for r in records:
-        h.update(f"{r.kind}|{r.sender}|{r.recipient}|{r.topic_id}|{type(r.message).__name__}\n"
-                 .encode())
+        h.update(
+            f"{r.kind}|{r.sender}|{r.recipient}|{r.topic_id}|{type(r.message).__name__}\n".encode()
+        )
     return h.digest()
 
 

@@ -125,9 +125,7 @@ def render_html(events: Sequence[TraceEvent], *, title: str = "cantata trace") -
             f'height="26" rx="4"/><text x="{cx}" y="28" text-anchor="middle">'
             f"{html.escape(_short(name, 26))}<title>{html.escape(name)}</title></text></g>"
         )
-        parts.append(
-            f'<line class="lifeline" x1="{cx}" y1="36" x2="{cx}" y2="{height - 10}"/>'
-        )
+        parts.append(f'<line class="lifeline" x1="{cx}" y1="36" x2="{cx}" y2="{height - 10}"/>')
     for i, e in enumerate(rows):
         y = top + i * row_h + row_h // 2
         etype = e["type"]
@@ -172,9 +170,7 @@ def render_html(events: Sequence[TraceEvent], *, title: str = "cantata trace") -
     if outcome is None:
         outcome_html = ""
     elif outcome.get("error"):
-        outcome_html = (
-            f'<p class="outcome-failed">failed: {html.escape(str(outcome["error"]))}</p>'
-        )
+        outcome_html = f'<p class="outcome-failed">failed: {html.escape(str(outcome["error"]))}</p>'
     else:
         outcome_html = '<p class="outcome-ok">passed</p>'
     counts: dict[str, int] = {}
