@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "find_a_race.py"
+NAME = "find_a_race"
+EXAMPLE = Path(__file__).parent.parent / "examples" / f"{NAME}.py"
 
 
 def test_find_a_race(tmp_path: Path) -> None:
