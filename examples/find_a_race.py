@@ -89,7 +89,8 @@ def main(out_dir: Path) -> int:
     try:
         report = explore(bank, runs=100, strategy="pct", seed=0)
     except ScheduleFailure as failure:
-        print(f"exploration failed on run {failure.run_index} (seed {failure.seed}):")
+        assert failure.run_index is not None
+        print(f"exploration failed on run {failure.run_index + 1} (seed {failure.seed}):")
         print(f"  {failure.__cause__}")
         print(f"  {str(failure).splitlines()[-1]}")
         for attempt in range(3):

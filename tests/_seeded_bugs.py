@@ -245,9 +245,66 @@ def racing_timeout() -> Scenario:
     return scenario
 
 
+@dataclass
+class Step:
+    left: int
+
+
+def starved_reporter() -> Scenario:
+    """A reporter reads a dataset in 3 steps; a cleaner deletes it in 12. Both start on the
+    same event, and each step is a message to the next step's agent (two agents per job,
+    taking turns), so the runtime interleaves the jobs step by step and the report is done
+    long before the cleanup. Only a schedule that keeps choosing the cleaner over the
+    reporter (a starvation: likely under PCT's priorities, rare under coin flips) lets the
+    cleanup finish first.
+    """
+
+    async def scenario(runtime: SingleThreadedAgentRuntime) -> None:
+        data = {"rows": 12}
+        report: list[int] = []
+
+        class Chain(RoutedAgent):
+            def __init__(self, topic: str, act: Callable[[], None]) -> None:
+                super().__init__("one step of a job")
+                self.topic = topic
+                self.act = act
+
+            @message_handler
+            async def on_go(self, message: Go, ctx: MessageContext) -> None:
+                steps = 2 if self.topic == "report" else 11
+                await self.publish_message(Step(steps), TopicId(self.topic, "a"))
+
+            @message_handler
+            async def on_step(self, message: Step, ctx: MessageContext) -> None:
+                self.act()
+                if message.left:
+                    nxt = "b" if self.id.key == "a" else "a"
+                    await self.publish_message(Step(message.left - 1), TopicId(self.topic, nxt))
+
+        def read() -> None:
+            report.append(data["rows"])
+
+        def delete() -> None:
+            data["rows"] -= 1
+
+        await Chain.register(runtime, "reporter", lambda: Chain("report", read))
+        await Chain.register(runtime, "cleaner", lambda: Chain("clean", delete))
+        await _subscribe(runtime, "go", "reporter", "cleaner")
+        await _subscribe(runtime, "report", "reporter")
+        await _subscribe(runtime, "clean", "cleaner")
+        async with runtime:
+            await runtime.publish_message(Go(), TopicId("go", "go"))
+            await runtime.stop_when_idle()
+        assert len(report) == 3 and data["rows"] == 0
+        assert min(report) > 0, f"the report read deleted data: {report}"
+
+    return scenario
+
+
 SEEDED_BUGS: dict[str, Callable[[], Scenario]] = {
     "lost update": lost_update,
     "order violation": order_violation,
     "event deadlock": event_deadlock,
     "racing timeout": racing_timeout,
+    "starved reporter": starved_reporter,
 }

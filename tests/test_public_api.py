@@ -233,6 +233,7 @@ def test_reference_signatures() -> None:
         ("intervention_handlers", KW, None),
         ("tracer_provider", KW, None),
         ("ignore_unhandled_exceptions", KW, True),
+        ("scheduler", KW, None),
     ]
     assert _params(runtime.send_message) == [
         ("message", POS, EMPTY),

@@ -159,6 +159,20 @@ def test_seeded_bug_missed_by_plain_runs_found_and_replayed(backend: str, bug: s
         assert again.value.trace == failure.trace
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_failing_schedule_is_shrunk_to_one_deviation(backend: str) -> None:
+    with pytest.raises(ScheduleFailure) as raw:
+        explore(lost_update(), runs=50, seed=3, backend=backend, shrink=0)
+    with pytest.raises(ScheduleFailure) as shrunk:
+        explore(lost_update(), runs=50, seed=3, backend=backend)
+    deviations = [d for d in shrunk.value.schedule.decisions if d]
+    assert len(deviations) == 1  # one out-of-order delivery is enough for this bug
+    assert len([d for d in raw.value.schedule.decisions if d]) > 1
+    assert "shrunk from" in str(shrunk.value)
+    with pytest.raises(ScheduleFailure):
+        replay(lost_update(), shrunk.value.schedule)
+
+
 def test_random_strategy_finds_the_lost_update_too() -> None:
     with pytest.raises(ScheduleFailure):
         explore(lost_update(), runs=50, strategy="random", seed=0)

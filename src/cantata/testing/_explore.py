@@ -21,7 +21,7 @@ from ..trace import TraceEvent, TraceRecorder
 from ._asyncio_loop import ControlledEventLoop
 from ._errors import ReplayDivergence, ScenarioHung, ScheduleFailure, StepLimitExceeded
 from ._schedule import Schedule
-from ._strategies import Chooser, ReplayChooser, Strategy
+from ._strategies import Chooser, GuidedChooser, ReplayChooser, Strategy
 from ._trio_hooks import controlled_trio_scheduling
 
 __all__ = ["ExploreReport", "ReplayResult", "Scenario", "explore", "replay"]
@@ -243,6 +243,7 @@ def explore(
     depth: int = 3,
     timeout: float = DEFAULT_TIMEOUT,
     trace_dir: str | Path | None = None,
+    shrink: int = 100,
 ) -> ExploreReport:
     """Run ``scenario`` under ``runs`` schedules; raise :class:`ScheduleFailure` on the first
     failing one, else return an :class:`ExploreReport`.
@@ -268,6 +269,9 @@ def explore(
             :class:`ScenarioHung` (under virtual time: a deadlock).
         trace_dir: If given, a failure writes ``failure.jsonl``, ``failure.html`` and
             ``failure.mmd`` there.
+        shrink: Extra runs allowed to shrink a failing schedule: the harness looks for a
+            schedule that fails the same way (same exception type) with fewer deviations
+            from FIFO order (fewer context switches), and reports that one. 0 disables it.
 
     Raises:
         ScheduleFailure: A run failed; the scenario's exception is its ``__cause__``.
@@ -296,6 +300,18 @@ def explore(
         max_run = max(max_run, len(run.decisions))
         virtual += run.virtual_elapsed
         if run.error is not None:
+            original = len(run.decisions) - run.decisions.count(0)
+            if shrink > 0:
+                run = _shrink(
+                    scenario,
+                    run,
+                    backend=backend,
+                    virtual_time=virtual_time,
+                    timeout=timeout,
+                    max_steps=max_steps,
+                    budget=shrink,
+                )
+            assert run.error is not None
             schedule = Schedule(backend, virtual_time, run.decisions)
             raise _failure(
                 scenario,
@@ -307,6 +323,7 @@ def explore(
                 runs=runs,
                 timeout=timeout,
                 trace_dir=trace_dir,
+                original_deviations=original,
             ) from run.error
         digests.add(_digest(run.records))
     return ExploreReport(
@@ -333,6 +350,7 @@ def _failure(
     runs: int | None,
     timeout: float,
     trace_dir: str | Path | None,
+    original_deviations: int | None = None,
 ) -> ScheduleFailure:
     """Build the failure; replay the schedule once with a recorder to get the event trace."""
     assert run.error is not None
@@ -359,9 +377,16 @@ def _failure(
         if run_index is not None
         else "replay ("
     )
+    deviations = len(schedule.decisions) - schedule.decisions.count(0)
+    shrunk = (
+        f", shrunk from {original_deviations}"
+        if original_deviations is not None and original_deviations != deviations
+        else ""
+    )
     message = (
         f"{_name(scenario)} failed on {where}backend {schedule.backend!r}, "
-        f"{len(schedule.decisions)} decisions): {type(run.error).__name__}: {run.error}\n"
+        f"{len(schedule.decisions)} decisions, {deviations} off FIFO{shrunk}): "
+        f"{type(run.error).__name__}: {run.error}\n"
         f"replay: cantata.testing.replay({_name(scenario)}, {str(schedule)!r})"
         f"{note}"
     )
@@ -382,6 +407,72 @@ def _failure(
         failure.write_mermaid(out / "failure.mmd")
         failure.args = (f"{message}\ntrace: {out / 'failure.html'}",)
     return failure
+
+
+def _shrink(
+    scenario: Scenario,
+    run: _Run,
+    *,
+    backend: str,
+    virtual_time: bool,
+    timeout: float,
+    max_steps: int,
+    budget: int,
+) -> _Run:
+    """A run that fails like ``run`` with fewer non-FIFO decisions, within ``budget`` runs.
+
+    Greedy: first the shortest prefix of the decisions (then FIFO) that still fails, then
+    each remaining non-FIFO decision set to FIFO, last first. A candidate counts only if it
+    fails with the same exception type; its recorded decisions replay it exactly.
+    """
+    assert run.error is not None
+    kind = type(run.error)
+    best = run
+    spent = 0
+
+    def size(r: _Run) -> int:
+        return len(r.decisions) - r.decisions.count(0)
+
+    def attempt(guide: Sequence[int]) -> _Run | None:
+        nonlocal spent
+        spent += 1
+        chooser = GuidedChooser(guide, max_steps)
+        candidate = _run_once(
+            scenario,
+            backend=backend,
+            chooser=chooser,
+            virtual_time=virtual_time,
+            timeout=timeout,
+            recorder=None,
+        )
+        if type(candidate.error) is kind and size(candidate) < size(best):
+            return candidate
+        return None
+
+    # 1. the shortest failing prefix
+    cuts = [i + 1 for i, d in enumerate(best.decisions) if d]
+    for cut in [0, *cuts[:-1]]:
+        if spent >= budget:
+            return best
+        found = attempt(best.decisions[:cut])
+        if found is not None:
+            best = found
+            break
+    # 2. drop single deviations, last first, until nothing more goes
+    progress = True
+    while progress and spent < budget:
+        progress = False
+        for i in reversed([i for i, d in enumerate(best.decisions) if d]):
+            if spent >= budget:
+                break
+            guide = list(best.decisions)
+            guide[i] = 0
+            found = attempt(guide)
+            if found is not None:
+                best = found
+                progress = True
+                break
+    return best
 
 
 def _metadata(

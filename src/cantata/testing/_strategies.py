@@ -12,7 +12,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Hashable, Sequence
 
-__all__ = ["BACKGROUND", "STRATEGIES", "Chooser", "ReplayChooser", "Strategy", "make_strategy"]
+__all__ = [
+    "BACKGROUND",
+    "STRATEGIES",
+    "Chooser",
+    "GuidedChooser",
+    "ReplayChooser",
+    "Strategy",
+    "make_strategy",
+]
 
 STRATEGIES = ("fifo", "random", "pct")
 
@@ -115,6 +123,20 @@ class ReplayChooser(Chooser):
         index = 0 if self.divergence is not None else self._script[step]
         self.decisions.append(index)
         return index
+
+
+class GuidedChooser(Chooser):
+    """Follows ``guide`` where it fits, FIFO (0) elsewhere; used to shrink a schedule."""
+
+    def __init__(self, guide: Sequence[int], max_steps: int) -> None:
+        super().__init__(max_steps)
+        self._guide = tuple(guide)
+
+    def _choose(self, keys: Sequence[Hashable]) -> int:
+        step = len(self.decisions)
+        if step < len(self._guide) and self._guide[step] < len(keys):
+            return self._guide[step]
+        return 0
 
 
 class Strategy:
