@@ -315,3 +315,36 @@ def test_hypothesis_scripts_drive_explored_runs(script: list[Send | Publish]) ->
         assert agent.total == sum(step.message.n for step in script)
 
     explore(scenario, runs=5, strategy="random")
+
+
+def test_start_form_and_a_runtime_left_running_are_fine() -> None:
+    echo, _ = _agent_classes(True)
+
+    async def scenario(runtime: SingleThreadedAgentRuntime) -> None:
+        await echo.register(runtime, "echo", echo)
+        runtime.start()  # the user guide's form, and no stop: the harness stops it
+        assert await runtime.send_message(Ask(3), AgentId("echo", "k")) == 3
+
+    report = explore(scenario, runs=20, strategy="random")
+    assert report.runs == 20
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_task_group_errors_and_the_trio_hook_is_restored(backend: str) -> None:
+    import trio
+
+    run_module = trio._core._run
+    before = (run_module._r, run_module._ALLOW_DETERMINISTIC_SCHEDULING)
+
+    async def scenario(runtime: SingleThreadedAgentRuntime) -> None:
+        async def bad() -> None:
+            await anyio.sleep(1)
+            raise ValueError("boom")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(bad)
+
+    with pytest.raises(ScheduleFailure) as info:
+        explore(scenario, runs=3, backend=backend)
+    assert isinstance(info.value.__cause__, ExceptionGroup)
+    assert (run_module._r, run_module._ALLOW_DETERMINISTIC_SCHEDULING) == before

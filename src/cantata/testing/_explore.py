@@ -158,13 +158,16 @@ def _run_once(
         runtime = _ObservedRuntime(scheduler=_Scheduler(chooser), recorder=recorder)
         runtime.add_trace_hook(records.append)
         start = anyio.current_time()
+        passed = False
         try:
             with anyio.CancelScope() as limit_scope:
                 chooser.on_limit = limit_scope.cancel
                 with anyio.move_on_after(timeout) as deadline:
                     await scenario(runtime)
+            passed = True
         finally:
             clock["elapsed"] = anyio.current_time() - start
+            await _stop_if_running(runtime, raise_errors=passed)
         if chooser.limit_hit:
             raise StepLimitExceeded(
                 f"the run took more than {chooser.max_steps} scheduling decisions"
@@ -200,6 +203,19 @@ def _run_once(
         recorder.events if recorder is not None else [],
         clock.get("elapsed", 0.0),
     )
+
+
+async def _stop_if_running(runtime: SingleThreadedAgentRuntime, *, raise_errors: bool) -> None:
+    """Stop a runtime the scenario left running (``start()`` without a stop)."""
+    with anyio.CancelScope(shield=True), anyio.move_on_after(60.0):
+        try:
+            await runtime.stop(cancel_in_flight=True)
+        except RuntimeError as exc:
+            if raise_errors and "not started" not in str(exc):
+                raise
+        except Exception:
+            if raise_errors:
+                raise
 
 
 def _run_backend(
