@@ -40,7 +40,7 @@ from ._chain import chain_var
 from ._events import INFO, event_logger
 from ._in_context import RunInContext
 from ._records import Delivery, Mailbox, Reply, Worker
-from ._scheduling import DeliveryScheduler, take_choice
+from ._scheduling import DeliveryScheduler, pick_ready, pick_resume
 from ._trace import TraceHook, announce_delivery
 
 if TYPE_CHECKING:
@@ -395,10 +395,7 @@ class Dispatcher:
         count = 0
         while self._active is worker:
             if resumes:
-                if scheduler is None or len(resumes) == 1:
-                    reply = resumes.popleft()
-                else:
-                    reply = take_choice(resumes, scheduler.choose_resume(len(resumes)))
+                reply = resumes.popleft() if scheduler is None else pick_resume(resumes, scheduler)
                 if reply.abandoned:
                     continue
                 waiter = reply.worker
@@ -408,10 +405,7 @@ class Dispatcher:
                 reply.event.set()
                 return
             if ready and self.dispatching:
-                if scheduler is None or len(ready) == 1:
-                    box = ready.popleft()
-                else:
-                    box = take_choice(ready, scheduler.choose([b.agent_id for b in ready]))
+                box = ready.popleft() if scheduler is None else pick_ready(ready, scheduler)
                 await self._run_next(box, worker)
                 count += 1
                 if count >= FAIRNESS:
@@ -453,13 +447,9 @@ class Dispatcher:
 
     async def step(self) -> bool:
         """Run the next queued delivery in the calling task; False if nothing is queued."""
-        ready = self._ready
-        scheduler = self._scheduler
+        ready, scheduler = self._ready, self._scheduler
         while ready:
-            if scheduler is None or len(ready) == 1:
-                box = ready.popleft()
-            else:
-                box = take_choice(ready, scheduler.choose([b.agent_id for b in ready]))
+            box = ready.popleft() if scheduler is None else pick_ready(ready, scheduler)
             if not box.queue:
                 box.scheduled = False
                 continue

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from .._agent_id import AgentId
+    from ._records import Mailbox, Reply
 
-__all__ = ["DeliveryScheduler", "take_choice"]
+__all__ = ["DeliveryScheduler", "pick_ready", "pick_resume", "take_choice"]
 
 _T = TypeVar("_T")
 
@@ -50,3 +51,17 @@ def take_choice(queue: deque[_T], index: int) -> _T:
     item = queue[index]
     del queue[index]
     return item
+
+
+def pick_ready(ready: deque[Mailbox], scheduler: DeliveryScheduler) -> Mailbox:
+    """Take the mailbox ``scheduler`` chooses from the ready queue (asks only if 2 or more)."""
+    if len(ready) == 1:
+        return ready.popleft()
+    return take_choice(ready, scheduler.choose([box.agent_id for box in ready]))
+
+
+def pick_resume(resumes: deque[Reply], scheduler: DeliveryScheduler) -> Reply:
+    """Take the ready RPC reply whose caller ``scheduler`` chooses to resume first."""
+    if len(resumes) == 1:
+        return resumes.popleft()
+    return take_choice(resumes, scheduler.choose_resume(len(resumes)))
