@@ -9,11 +9,22 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pytest
 from _seeded_bugs import lost_update
 
+from cantata import (
+    AgentId,
+    CancellationToken,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    message_handler,
+)
+from cantata.exceptions import MessageCancelledError
 from cantata.testing import ScheduleFailure, explore
 from cantata.trace import TraceRecorder, read_trace, render_html, render_mermaid, write_trace
 
@@ -79,7 +90,7 @@ def test_recorder_attaches_to_a_plain_runtime_and_restores_logging() -> None:
     import logging
 
     import anyio
-    from test_testing_harness import _agent_classes
+    from test_testing_harness import Ask, _agent_classes
 
     from cantata import AgentId, SingleThreadedAgentRuntime
 
@@ -93,9 +104,7 @@ def test_recorder_attaches_to_a_plain_runtime_and_restores_logging() -> None:
         recorder = TraceRecorder()
         with recorder.attach(runtime):
             async with runtime:
-                await runtime.send_message(
-                    __import__("test_testing_harness").Ask(1), AgentId("echo", "k")
-                )
+                await runtime.send_message(Ask(1), AgentId("echo", "k"))
         return recorder
 
     recorder = anyio.run(main)
@@ -131,3 +140,45 @@ def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert check["width"] > 300 and check["height"] > 100
     assert check["lifelines"] >= 3
     assert check["requests"] >= 2 and check["responses"] >= 2 and check["publishes"] >= 2
+
+
+@dataclass
+class Work:
+    seconds: float
+
+
+class Slow(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("slow")
+
+    @message_handler
+    async def on_work(self, message: Work, ctx: MessageContext) -> None:
+        await anyio.sleep(message.seconds)
+
+
+def test_a_cancelled_rpc_is_in_the_failing_trace() -> None:
+    async def scenario(runtime: SingleThreadedAgentRuntime) -> None:
+        await Slow.register(runtime, "slow", Slow)
+        token = CancellationToken()
+        outcome: list[str] = []
+
+        async def call() -> None:
+            try:
+                await runtime.send_message(Work(60), AgentId("slow", "k"), cancellation_token=token)
+            except MessageCancelledError:
+                outcome.append("cancelled")
+
+        async with runtime, anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            await anyio.sleep(1)
+            token.cancel()
+        raise AssertionError(f"to see the trace: {outcome}")
+
+    with pytest.raises(ScheduleFailure) as info:
+        explore(scenario, runs=1)
+    events = info.value.events
+    cancels = [e for e in events if e["type"] == "cancel"]
+    assert len(cancels) == 1 and cancels[0]["receiver"] == "slow/k"
+    assert cancels[0]["t"] == pytest.approx(1.0)  # logical time of the cancellation
+    assert "cancelled" in str(info.value.__cause__)
+    assert 'class="cancel"' in render_html(events)
