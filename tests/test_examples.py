@@ -238,6 +238,7 @@ TESTED_ELSEWHERE = {
     "command_line_code_executors": "tests/test_examples_code_execution.py",
     "code_execution": "tests/test_examples_code_execution.py",
     "code_execution_tool": "tests/test_examples_code_execution.py",
+    "find_a_race": "tests/test_examples_find_a_race.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 

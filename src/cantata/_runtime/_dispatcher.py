@@ -43,7 +43,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
 __all__ = ["FAIRNESS", "Dispatcher"]
 
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
+_T = TypeVar("_T")
 
 FAIRNESS = 64
 """Deliveries the active worker runs between two yields to the event loop."""
@@ -587,19 +588,13 @@ class Dispatcher:
         ready = self._ready
         if len(ready) == 1 or self._scheduler is None:
             return ready.popleft()
-        index = self._scheduler.choose([box.agent_id for box in ready])
-        box = ready[index]
-        del ready[index]
-        return box
+        return _take(ready, self._scheduler.choose([box.agent_id for box in ready]))
 
     def _next_resume(self) -> Reply:
         resumes = self._resumes
         if len(resumes) == 1 or self._scheduler is None:
             return resumes.popleft()
-        index = self._scheduler.choose_resume(len(resumes))
-        reply = resumes[index]
-        del resumes[index]
-        return reply
+        return _take(resumes, self._scheduler.choose_resume(len(resumes)))
 
     async def _run_next(self, box: Mailbox, worker: Worker) -> None:
         """Start the next delivery of a scheduled ``box`` in ``worker``."""
@@ -734,6 +729,19 @@ class Dispatcher:
             if id(box) not in seen:
                 seen.add(id(box))
                 yield from box.queue
+
+
+def _take(queue: deque[_T], index: int) -> _T:
+    """Remove and return ``queue[index]``, a scheduler's choice.
+
+    Raises:
+        IndexError: the scheduler chose no candidate (naming its answer).
+    """
+    if not (isinstance(index, int) and 0 <= index < len(queue)):
+        raise IndexError(f"scheduler chose {index!r} among {len(queue)} candidates")
+    item = queue[index]
+    del queue[index]
+    return item
 
 
 def _first_step(context: contextvars.Context, coro: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
