@@ -1,0 +1,906 @@
+"""``GrpcWorkerAgentRuntime``: a process's agents, connected to the host.
+
+Local delivery goes through a :class:`~cantata.SingleThreadedAgentRuntime` (used only
+through its public API), so handlers in a worker keep the in-process runtime's ordering,
+cancellation and error rules; agents see the worker as their ``runtime``. gRPC runs on an
+asyncio loop in a thread the worker owns (:mod:`._loop_thread`, :mod:`._link`); the
+caller's loop, asyncio or Trio, only ever hands messages to it and is woken through an
+AnyIO portal when something arrives, so it is never blocked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar, cast, overload
+
+import anyio
+import grpc
+import sniffio
+from anyio.abc import TaskGroup, TaskStatus
+from anyio.from_thread import BlockingPortal
+
+from ..._agent_id import AgentId
+from ..._agent_metadata import AgentMetadata
+from ..._agent_type import AgentType
+from ..._agents._agent import Agent
+from ..._cancellation_token import CancellationToken
+from ..._constants import ROOT_LOGGER_NAME
+from ..._contexts import AgentInstantiationContext
+from ..._runtime._single_threaded import SingleThreadedAgentRuntime
+from ..._serialization import (
+    JSON_DATA_CONTENT_TYPE,
+    PROTOBUF_DATA_CONTENT_TYPE,
+    MessageSerializer,
+    SerializationError,
+    SerializationRegistry,
+    try_get_known_serializers_for_type,
+)
+from ..._subscriptions import Subscription
+from ..._topic import TopicId
+from ...exceptions import (
+    MessageCancelledError,
+    NotAccessibleError,
+    RuntimeStoppedError,
+    UnknownAgentTypeError,
+)
+from ._constants import (
+    AGENT_SENDER_KEY_ATTR,
+    AGENT_SENDER_TYPE_ATTR,
+    CANCEL_METHOD,
+    DATA_CONTENT_TYPE_ATTR,
+    DATA_SCHEMA_ATTR,
+    MESSAGE_ID_META,
+    MESSAGE_KIND_ATTR,
+    MESSAGE_KIND_PUBLISH,
+    PING_METHOD,
+    RECIPIENTS_ATTR,
+    UNKNOWN_SENDER,
+    WORKER_KEEPALIVE_OPTIONS,
+)
+from ._delivery import RecipientFilter
+from ._errors import HostConnectionError, MessageTooLargeError, decode_error, encode_error
+from ._link import Link
+from ._loop_thread import LoopThread, wait_future
+from ._tracing import TraceContext
+from ._wire import (
+    GrpcOptions,
+    agent_id_from_proto,
+    agent_id_to_proto,
+    merge_options,
+    send_limit,
+    subscription_to_proto,
+)
+from .protos import agent_worker_pb2 as pb
+from .protos import cloudevent_pb2 as ce
+
+__all__ = ["GrpcWorkerAgentRuntime"]
+
+T = TypeVar("T", bound=Agent)
+_logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.runtimes.grpc.worker")
+_AGENT: Any = Agent
+_OVERHEAD = 1024  # room for the envelope around a payload
+
+
+def _attr(attributes: Any, key: str, default: str = "") -> str:
+    return str(attributes[key].ce_string) if key in attributes else default
+
+
+class _Call:
+    __slots__ = ("done", "error", "result")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def finish(self, result: Any = None, error: BaseException | None = None) -> None:
+        if not self.done.is_set():
+            self.result, self.error = result, error
+            self.done.set()
+
+
+class GrpcWorkerAgentRuntime:
+    """An :class:`~cantata.AgentRuntime` whose agents talk to other processes through a host.
+
+    Run it with ``await runtime.start()`` ... ``await runtime.stop()`` (asyncio) or
+    ``async with runtime:`` (asyncio and Trio).
+
+    Guarantees, beyond autogen's worker:
+
+    * An RPC's caller always gets an answer or an error: the recipient's response; its
+      exception (builtin and cantata exceptions as their own class, others as
+      :class:`RemoteException`, all with the remote traceback); ``UnknownAgentTypeError``
+      when no worker serves the type; :class:`SerializationError` naming the type when the
+      response cannot be deserialized here; :class:`WorkerDisconnectedError` when the
+      serving worker dies (within about 10 s, at once when its process exits);
+      :class:`HostConnectionError` when this worker's own connection drops mid-request;
+      ``RuntimeStoppedError`` at stop.
+    * Cancelling the ``cancellation_token`` (or the caller's cancel scope) cancels the
+      remote handler too (when the serving worker is a cantata worker).
+    * The connection to the host is kept: it is reopened with exponential backoff (from
+      ``reconnect_backoff[0]`` to ``[1]`` seconds) and agent types and subscriptions are
+      registered again before anything queued meanwhile is sent. Messages sent while
+      disconnected wait for the connection.
+    * Payloads use ``payload_serialization_format`` when the type has a serializer for it
+      (protobuf messages always can use ``application/x-protobuf``), requests and responses
+      alike. Types without a registered serializer get the known one (dataclasses, attrs,
+      pydantic, protobuf) on first use.
+    * A message over the gRPC size limit fails at once with :class:`MessageTooLargeError`
+      naming the limit, instead of breaking the connection.
+
+    Args:
+        host_address: The host's ``host:port``.
+        tracer_provider: OpenTelemetry tracer provider for spans (local runtime spans and
+            trace context carried across the wire as W3C ``traceparent``).
+        extra_grpc_config: gRPC channel options, merged over the defaults (keepalive).
+        payload_serialization_format: ``application/json`` (default) or
+            ``application/x-protobuf``.
+        channel_credentials: ``grpc.ssl_channel_credentials(...)`` for TLS.
+        token: The host's shared token, if it requires one.
+        connect_timeout: How long :meth:`start` waits for the first connection.
+        reconnect_backoff: First and longest wait between connection attempts (seconds).
+        ignore_unhandled_exceptions: As for :class:`~cantata.SingleThreadedAgentRuntime`.
+    """
+
+    def __init__(
+        self,
+        host_address: str = "localhost:50051",
+        tracer_provider: Any = None,
+        extra_grpc_config: GrpcOptions | None = None,
+        payload_serialization_format: str = JSON_DATA_CONTENT_TYPE,
+        *,
+        channel_credentials: grpc.ChannelCredentials | None = None,
+        token: str | None = None,
+        connect_timeout: float = 30.0,
+        reconnect_backoff: tuple[float, float] = (0.05, 5.0),
+        ignore_unhandled_exceptions: bool = True,
+    ) -> None:
+        if payload_serialization_format not in (JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE):
+            raise ValueError(
+                f"unsupported payload_serialization_format {payload_serialization_format!r}"
+            )
+        self._host_address = host_address
+        self._options = merge_options(WORKER_KEEPALIVE_OPTIONS, extra_grpc_config)
+        self._limit = send_limit(self._options)
+        self._format = payload_serialization_format
+        self._credentials = channel_credentials
+        self._token = token
+        self._connect_timeout = connect_timeout
+        self._backoff = reconnect_backoff
+        self._local = SingleThreadedAgentRuntime(
+            tracer_provider=tracer_provider,
+            ignore_unhandled_exceptions=ignore_unhandled_exceptions,
+        )
+        self._trace = TraceContext(tracer_provider)
+        self._serialization = SerializationRegistry()
+        self._types: set[str] = set()
+        self._wire_subscriptions: dict[str, pb.Subscription] = {}
+        self._instances: dict[str, dict[str, Agent]] = {}
+        self._filter = RecipientFilter()
+        self._ids = f"{uuid.uuid4().hex[:12]}-"
+        self._counter = 0
+        # per run
+        self._thread: LoopThread | None = None
+        self._link: Link | None = None
+        self._portal: BlockingPortal | None = None
+        self._tg: TaskGroup | None = None
+        self._calls: dict[str, _Call] = {}
+        self._handling: dict[str, CancellationToken] = {}
+        self._inbox: deque[tuple[Any, ...]] = deque()
+        self._wake_pending = False
+        self._wake = anyio.Event()
+        self._connected = anyio.Event()
+        self._connect_error: BaseException | None = None
+        self._running = False
+        self._stop_requested: anyio.Event | None = None
+        self._done: anyio.Event | None = None
+        self._run_error: BaseException | None = None
+        self._outer: TaskGroup | None = None
+        self._bg_task: Any = None
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect to the host and start processing (asyncio; on Trio use ``async with``).
+
+        Returns once connected and ready.
+
+        Raises:
+            RuntimeError: already started, or on Trio.
+            HostConnectionError: no connection within ``connect_timeout`` seconds.
+        """
+        if sniffio.current_async_library() != "asyncio":
+            raise RuntimeError(
+                "start() needs asyncio; on Trio run the worker with `async with runtime:`"
+            )
+        if self._stop_requested is not None:
+            raise RuntimeError("the worker runtime is already started")
+        import asyncio
+
+        started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        class _Status:
+            def started(self, value: object = None) -> None:
+                if not started.done():
+                    started.set_result(None)
+
+        async def run() -> None:
+            try:
+                await self._serve(task_status=cast(TaskStatus[None], _Status()))
+            except BaseException as exc:
+                self._run_error = exc
+                if not started.done():
+                    started.set_exception(exc)
+
+        self._bg_task = asyncio.get_running_loop().create_task(run())
+        try:
+            await started
+        finally:
+            if started.done() and started.exception() is not None:
+                self._bg_task = None
+
+    async def __aenter__(self) -> GrpcWorkerAgentRuntime:
+        if self._stop_requested is not None:
+            raise RuntimeError("the worker runtime is already started")
+        outer = anyio.create_task_group()
+        await outer.__aenter__()
+        try:
+            await outer.start(self._serve)
+        except BaseException as exc:
+            await outer.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._outer = outer
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        outer, self._outer = self._outer, None
+        if self._stop_requested is not None:
+            self._stop_requested.set()
+        if outer is not None:
+            await outer.__aexit__(None, None, None)
+        self._raise_run_error()
+
+    def _raise_run_error(self) -> None:
+        error, self._run_error = self._run_error, None
+        if error is not None:
+            raise error
+
+    async def _serve(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        self._stop_requested = anyio.Event()
+        self._done = anyio.Event()
+        self._connected = anyio.Event()
+        self._connect_error = None
+        thread = LoopThread("cantata-grpc-worker")
+        try:
+            async with BlockingPortal() as portal:
+                self._portal = portal
+                thread.start()
+                self._thread = thread
+                link = self._link = Link(
+                    self._host_address,
+                    self._options,
+                    self._credentials,
+                    self._token,
+                    self._on_link_event,
+                    self._backoff,
+                )
+                link.preload(sorted(self._types), list(self._wire_subscriptions.values()))
+                link_done = thread.submit(link.run())
+                try:
+                    async with anyio.create_task_group() as tg:
+                        self._tg = tg
+                        tg.start_soon(self._consume)
+                        with anyio.move_on_after(self._connect_timeout):
+                            await self._connected.wait()
+                        if not self._connected.is_set():
+                            raise HostConnectionError(
+                                f"cannot connect to the host at {self._host_address} within "
+                                f"{self._connect_timeout} s"
+                                + (f": {self._connect_error}" if self._connect_error else "")
+                            )
+                        async with self._local:
+                            self._running = True
+                            task_status.started()
+                            await self._stop_requested.wait()
+                            self._running = False
+                        self._fail_calls(RuntimeStoppedError(None, "the worker runtime stopped"))
+                        tg.cancel_scope.cancel()
+                finally:
+                    self._running = False
+                    self._tg = None
+                    thread.call_soon(link.close)
+                    with anyio.CancelScope(shield=True):
+                        try:
+                            await wait_future(link_done)
+                        except BaseException as exc:  # pragma: no cover - logged only
+                            _logger.debug("link ended with %r", exc)
+                        self._fail_calls(RuntimeStoppedError(None, "the worker runtime stopped"))
+        finally:
+            with anyio.CancelScope(shield=True):
+                await thread.close()
+            self._portal = None
+            self._thread = None
+            self._link = None
+            self._inbox.clear()
+            self._handling.clear()
+            self._stop_requested = None
+            done, self._done = self._done, None
+            done.set()
+
+    async def stop(self) -> None:
+        """Stop: running handlers finish, pending RPCs fail with ``RuntimeStoppedError``,
+        the connection closes and the worker's thread ends.
+
+        Raises:
+            RuntimeError: not started.
+        """
+        if self._stop_requested is None or self._done is None:
+            raise RuntimeError("the worker runtime is not started")
+        done = self._done
+        self._stop_requested.set()
+        await done.wait()
+        task, self._bg_task = self._bg_task, None
+        if task is not None:
+            await task
+        self._raise_run_error()
+
+    async def stop_when_signal(
+        self, signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT)
+    ) -> None:
+        """Wait for one of ``signals`` (main thread only), then :meth:`stop`."""
+        with anyio.open_signal_receiver(*signals) as received:
+            async for _ in received:
+                break
+        await self.stop()
+
+    async def stop_when(self, condition: Callable[[], bool], check_period: float = 0.05) -> None:
+        """Stop once ``condition()`` is true (checked every ``check_period`` seconds)."""
+        while not condition():  # noqa: ASYNC110 - a plain condition has no event to wait on
+            await anyio.sleep(check_period)
+        await self.stop()
+
+    async def stop_when_idle(self) -> None:
+        """Stop once this worker is idle: everything it sent has passed the host, every
+        message the host had routed to it by then is handled, and nothing it handles is
+        running or queued.
+
+        Idleness is this worker's own. A system of several workers has no global idle point
+        the workers can observe without a termination-detection protocol (a message may be
+        in flight between two other processes), so for a whole deployment end on a
+        completion message or :meth:`stop_when` instead.
+        """
+        if self._stop_requested is None:
+            raise RuntimeError("the worker runtime is not started")
+        await self._ping()
+        await self._local.stop_when_idle()
+        await self.stop()
+
+    # -- the link ----------------------------------------------------------------------------
+
+    def _on_link_event(self, event: tuple[Any, ...]) -> None:
+        """Called on the loop thread: queue ``event`` and wake the consumer if it sleeps."""
+        self._inbox.append(event)
+        if not self._wake_pending:
+            self._wake_pending = True
+            portal = self._portal
+            if portal is not None:
+                with contextlib.suppress(RuntimeError):  # the portal closed: stopping
+                    portal.start_task_soon(self._wake_up)
+
+    def _wake_up(self) -> None:
+        self._wake.set()
+
+    async def _consume(self) -> None:
+        inbox = self._inbox
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            self._wake_pending = False
+            while inbox:
+                event = inbox.popleft()
+                kind = event[0]
+                if kind == "message":
+                    await self._on_message(event[1])
+                elif kind == "connected":
+                    self._connected.set()
+                elif kind == "disconnected":
+                    self._on_disconnect(event[1], event[2])
+                elif kind == "retrying":
+                    self._connect_error = event[1]
+
+    def _on_disconnect(self, written: set[str], error: BaseException | None) -> None:
+        reason = (
+            f"the connection to the host was lost ({error!r})"
+            if error
+            else ("the host closed the connection")
+        )
+        for request_id in written:
+            call = self._calls.get(request_id)
+            if call is not None:
+                call.finish(error=HostConnectionError(reason))
+        for token in self._handling.values():
+            token.cancel()  # their callers are answered by the host
+
+    async def _on_message(self, message: pb.Message) -> None:
+        kind = message.WhichOneof("message")
+        if kind == "cloudEvent":
+            await self._on_event(message.cloudEvent)
+        elif kind == "response":
+            self._on_response(message.response)
+        elif kind == "request":
+            request = message.request
+            if request.method == CANCEL_METHOD:
+                token = self._handling.get(request.request_id)
+                if token is not None:
+                    token.cancel()
+            elif self._tg is not None:
+                self._tg.start_soon(self._on_request, request)
+
+    def _send(self, message: pb.Message, what: str) -> None:
+        size = message.ByteSize()
+        if 0 <= self._limit < size + _OVERHEAD:
+            raise MessageTooLargeError(size, self._limit, what)
+        thread, link = self._thread, self._link
+        if thread is None or link is None:
+            raise RuntimeError("the worker runtime is not running")
+        thread.call_soon(link.send, message)
+
+    def _fail_calls(self, error: BaseException) -> None:
+        for call in self._calls.values():
+            call.finish(error=error)
+
+    def _check_running(self) -> None:
+        if not self._running:
+            raise RuntimeError("Runtime must be running when sending message.")
+
+    def _next_id(self) -> str:
+        self._counter += 1
+        return f"{self._ids}{self._counter}"
+
+    async def _ping(self) -> None:
+        """A round trip through the host on the message stream (orders after earlier sends)."""
+        request_id = self._next_id()
+        call = self._calls[request_id] = _Call()
+        try:
+            self._send(
+                pb.Message(request=pb.RpcRequest(request_id=request_id, method=PING_METHOD)), "ping"
+            )
+            await call.done.wait()
+        finally:
+            self._calls.pop(request_id, None)
+
+    # -- payloads ----------------------------------------------------------------------------
+
+    def _encode(self, message: Any) -> pb.Payload:
+        if message is None:
+            return pb.Payload()
+        registry = self._serialization
+        type_name = registry.type_name(message)
+        formats = (self._format, PROTOBUF_DATA_CONTENT_TYPE, JSON_DATA_CONTENT_TYPE)
+        if not any(registry.is_registered(type_name, f) for f in formats):
+            known = try_get_known_serializers_for_type(type(message))
+            if not known:
+                raise SerializationError(
+                    f"no serializer for {type(message).__qualname__}: register one with "
+                    "add_message_serializer (dataclasses, attrs classes, pydantic models and "
+                    "protobuf messages get one automatically)"
+                )
+            registry.add_serializer(known)
+            type_name = registry.type_name(message)
+        content_type = next(f for f in formats if registry.is_registered(type_name, f))
+        data = registry.serialize(message, type_name=type_name, data_content_type=content_type)
+        return pb.Payload(data_type=type_name, data_content_type=content_type, data=data)
+
+    def _decode(self, type_name: str, content_type: str, data: bytes, what: str) -> Any:
+        if not type_name:
+            return None
+        if not self._serialization.is_registered(type_name, content_type):
+            raise SerializationError(
+                f"cannot deserialize {what} of type {type_name!r} ({content_type}): this worker "
+                "has no serializer for it; register one with add_message_serializer"
+            )
+        return self._serialization.deserialize(
+            data, type_name=type_name, data_content_type=content_type
+        )
+
+    # -- RPC ---------------------------------------------------------------------------------
+
+    async def send_message(
+        self,
+        message: Any,
+        recipient: AgentId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> Any:
+        """Send ``message`` to ``recipient`` (in any worker) and return its response.
+
+        Raises:
+            UnknownAgentTypeError: no worker serves ``recipient.type``.
+            MessageCancelledError: ``cancellation_token`` was cancelled.
+            RemoteException: the handler raised an exception of a non-builtin class
+                (builtin and cantata exceptions are raised as their own class).
+            SerializationError: the message or the response has no serializer here.
+            MessageTooLargeError: the message is over the gRPC size limit.
+            WorkerDisconnectedError, HostConnectionError, RuntimeStoppedError: see above.
+        """
+        self._check_running()
+        if cancellation_token is not None and cancellation_token.is_cancelled():
+            raise MessageCancelledError(f"message to {recipient} was cancelled before sending")
+        request_id = self._next_id()
+        request = pb.RpcRequest(
+            request_id=request_id,
+            target=agent_id_to_proto(recipient),
+            payload=self._encode(message),
+        )
+        if sender is not None:
+            request.source.CopyFrom(agent_id_to_proto(sender))
+        if message_id is not None:
+            request.metadata[MESSAGE_ID_META] = message_id
+        self._trace.inject(request.metadata)
+        call = self._calls[request_id] = _Call()
+        try:
+            self._send(pb.Message(request=request), f"the message to {recipient}")
+            if cancellation_token is not None:
+                cancellation_token.add_callback(
+                    lambda: call.finish(
+                        error=MessageCancelledError(f"message to {recipient} was cancelled")
+                    )
+                )
+            try:
+                await call.done.wait()
+            except anyio.get_cancelled_exc_class():
+                self._cancel_remote(request_id, recipient)
+                raise
+            if isinstance(call.error, MessageCancelledError):
+                self._cancel_remote(request_id, recipient)
+        finally:
+            del self._calls[request_id]
+        if call.error is not None:
+            raise call.error
+        return call.result
+
+    def _cancel_remote(self, request_id: str, recipient: AgentId) -> None:
+        if self._running:
+            cancel = pb.RpcRequest(
+                request_id=request_id, method=CANCEL_METHOD, target=agent_id_to_proto(recipient)
+            )
+            self._send(pb.Message(request=cancel), "cancel")
+
+    def _on_response(self, response: pb.RpcResponse) -> None:
+        call = self._calls.get(response.request_id)
+        if call is None:
+            return
+        if response.error or response.metadata.get("cantata-error-type"):
+            call.finish(error=decode_error(response.error, response.metadata))
+            return
+        payload = response.payload
+        try:
+            result = self._decode(
+                payload.data_type, payload.data_content_type, payload.data, "the response"
+            )
+        except Exception as exc:
+            call.finish(error=exc)
+        else:
+            call.finish(result)
+
+    async def _on_request(self, request: pb.RpcRequest) -> None:
+        request_id = request.request_id
+        token = CancellationToken()
+        self._handling[request_id] = token
+        response = pb.RpcResponse(request_id=request_id)
+        try:
+            payload = request.payload
+            message = self._decode(
+                payload.data_type, payload.data_content_type, payload.data, "the request"
+            )
+            target = agent_id_from_proto(request.target)
+            sender = agent_id_from_proto(request.source) if request.HasField("source") else None
+            with self._trace.handling(request.metadata):
+                result = await self._local.send_message(
+                    message,
+                    target,
+                    sender=sender,
+                    cancellation_token=token,
+                    message_id=request.metadata.get(MESSAGE_ID_META) or request_id,
+                )
+            response.payload.CopyFrom(self._encode(result))
+        except MessageCancelledError:
+            if token.is_cancelled():
+                return  # the caller gave up; nobody waits for an answer
+            raise
+        except Exception as exc:
+            response.ClearField("payload")
+            response.error = encode_error(exc, response.metadata)
+        finally:
+            self._handling.pop(request_id, None)
+        if not self._running and self._link is None:
+            return
+        try:
+            self._send(pb.Message(response=response), "the response")
+        except MessageTooLargeError as exc:
+            failed = pb.RpcResponse(request_id=request_id)
+            failed.error = encode_error(exc, failed.metadata)
+            self._send(pb.Message(response=failed), "the error")
+
+    # -- publish -------------------------------------------------------------------------------
+
+    async def publish_message(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Publish ``message`` to ``topic_id``: every subscribed agent in every worker gets it
+        once (the sender excepted). Returns once the message is queued for the host.
+
+        Raises:
+            SerializationError: the message has no serializer here.
+            MessageTooLargeError: the message is over the gRPC size limit.
+        """
+        self._check_running()
+        payload = self._encode(message)
+        event = ce.CloudEvent(
+            id=message_id or str(uuid.uuid4()),
+            source=topic_id.source,
+            spec_version="1.0",
+            type=topic_id.type,
+        )
+        attributes = event.attributes
+        attributes[DATA_CONTENT_TYPE_ATTR].ce_string = payload.data_content_type
+        attributes[DATA_SCHEMA_ATTR].ce_string = payload.data_type
+        attributes[AGENT_SENDER_TYPE_ATTR].ce_string = sender.type if sender else UNKNOWN_SENDER
+        attributes[AGENT_SENDER_KEY_ATTR].ce_string = sender.key if sender else UNKNOWN_SENDER
+        attributes[MESSAGE_KIND_ATTR].ce_string = MESSAGE_KIND_PUBLISH
+        self._trace.inject_attributes(attributes)
+        if payload.data_content_type == PROTOBUF_DATA_CONTENT_TYPE:
+            event.proto_data.ParseFromString(payload.data)
+        else:
+            event.binary_data = payload.data
+        self._send(pb.Message(cloudEvent=event), f"the message published to {topic_id}")
+
+    async def _on_event(self, event: ce.CloudEvent) -> None:
+        attributes = event.attributes
+        sender_type = (
+            attributes[AGENT_SENDER_TYPE_ATTR].ce_string
+            if AGENT_SENDER_TYPE_ATTR in attributes
+            else ""
+        )
+        sender_key = (
+            attributes[AGENT_SENDER_KEY_ATTR].ce_string
+            if AGENT_SENDER_KEY_ATTR in attributes
+            else ""
+        )
+        sender: AgentId | None = None
+        if sender_type and (sender_type, sender_key) != (UNKNOWN_SENDER, UNKNOWN_SENDER):
+            sender = AgentId(sender_type, sender_key)
+        content_type = (
+            attributes[DATA_CONTENT_TYPE_ATTR].ce_string
+            if DATA_CONTENT_TYPE_ATTR in attributes
+            else JSON_DATA_CONTENT_TYPE
+        )
+        type_name = attributes[DATA_SCHEMA_ATTR].ce_string if DATA_SCHEMA_ATTR in attributes else ""
+        which = event.WhichOneof("data")
+        if which == "proto_data":
+            data = event.proto_data.SerializeToString()
+        elif which == "text_data":
+            data = event.text_data.encode()
+        else:
+            data = event.binary_data
+        if self._serialization.is_registered(type_name, content_type):
+            try:
+                message = self._serialization.deserialize(
+                    data, type_name=type_name, data_content_type=content_type
+                )
+            except Exception:
+                _logger.exception("dropping event %s: cannot deserialize %s", event.id, type_name)
+                return
+        else:
+            from ..._serialization import UnknownPayload
+
+            message = UnknownPayload(type_name, content_type, data)
+        topic = TopicId(event.type, event.source)
+        recipients = None
+        if RECIPIENTS_ATTR in attributes:
+            recipients = frozenset(
+                line for line in attributes[RECIPIENTS_ATTR].ce_string.split("\n") if line
+            )
+        with self._trace.handling_attributes(attributes), self._filter.only(recipients):
+            try:
+                await self._local.publish_message(
+                    message, topic, sender=sender, message_id=event.id
+                )
+            except Exception:
+                _logger.exception("publishing event %s locally failed", event.id)
+
+    # -- agents ------------------------------------------------------------------------------
+
+    async def register_factory(
+        self,
+        type: str | AgentType,
+        agent_factory: Callable[[], T | Awaitable[T]],
+        *,
+        expected_class: type[T] | None = None,
+    ) -> AgentType:
+        """Register a factory for agents of ``type`` here and announce the type to the host.
+
+        Raises:
+            ValueError: the type is already registered in this worker, or the host refused it.
+        """
+        agent_type = type if isinstance(type, AgentType) else AgentType(type)
+        name = agent_type.type
+        if name in self._types:
+            raise ValueError(f"Agent type {name!r} is already registered")
+        AgentId(name, "validate")
+        worker = self
+
+        async def make() -> Agent:
+            agent_id = AgentInstantiationContext.current_agent_id()
+            with AgentInstantiationContext.populate_context((worker, agent_id)):
+                made = agent_factory()
+                if hasattr(made, "__await__"):
+                    made = await cast("Awaitable[T]", made)
+            agent = cast(Agent, made)
+            if expected_class is not None and not isinstance(agent, expected_class):
+                raise ValueError(
+                    f"Factory for {name!r} returned {agent.__class__.__name__}, "
+                    f"expected {expected_class.__name__}"
+                )
+            return self._filter.wrap(agent)
+
+        await self._announce_type(name)
+        await self._local.register_factory(name, make)
+        self._types.add(name)
+        return agent_type
+
+    async def _announce_type(self, name: str) -> None:
+        thread, link = self._thread, self._link
+        if thread is None or link is None:
+            return  # registered with the host when the worker connects
+        try:
+            await wait_future(thread.submit(link.register_type(name)))
+        except grpc.aio.AioRpcError as exc:
+            raise ValueError(f"the host refused agent type {name!r}: {exc.details()}") from exc
+
+    async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
+        """Register an existing agent object under ``agent_id``; it runs in this worker.
+
+        Raises:
+            ValueError: the id exists, or the type has a factory.
+        """
+        instances = self._instances.get(agent_id.type)
+        if instances is None:
+            if agent_id.type in self._types:
+                raise ValueError(f"Agent type {agent_id.type!r} has a factory")
+            instances = {}
+
+            async def make() -> Agent:
+                wanted = AgentInstantiationContext.current_agent_id()
+                found = instances.get(wanted.key)
+                if found is None:
+                    raise UnknownAgentTypeError(
+                        wanted.type, f"No agent instance registered with id {wanted}"
+                    )
+                return self._filter.wrap(found)
+
+            await self._announce_type(agent_id.type)
+            await self._local.register_factory(agent_id.type, make)
+            self._types.add(agent_id.type)
+            self._instances[agent_id.type] = instances
+        if agent_id.key in instances:
+            raise ValueError(f"Agent with id {agent_id} already exists")
+        await agent_instance.bind_id_and_runtime(agent_id, self)
+        instances[agent_id.key] = agent_instance
+        return agent_id
+
+    def _check_local(self, agent_id: AgentId) -> None:
+        if agent_id.type not in self._types:
+            raise NotAccessibleError(
+                f"agent type {agent_id.type!r} is not served by this worker; its agents live "
+                "in another process"
+            )
+
+    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = _AGENT) -> T:
+        """The agent object for ``id`` if its type is served by this worker.
+
+        Raises:
+            NotAccessibleError: the type is served by another worker.
+            TypeError: the agent is not an instance of ``type``.
+        """
+        self._check_local(id)
+        agent = self._filter.unwrap(await self._local.try_get_underlying_agent_instance(id))
+        if not isinstance(agent, type):
+            raise TypeError(f"Agent {id} is a {agent.__class__.__name__}, not a {type.__name__}")
+        return agent
+
+    @overload
+    async def get(self, id_or_type: AgentId, /, *, lazy: bool = ...) -> AgentId: ...
+
+    @overload
+    async def get(
+        self, id_or_type: AgentType | str, /, key: str = ..., *, lazy: bool = ...
+    ) -> AgentId: ...
+
+    async def get(
+        self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
+    ) -> AgentId:
+        """The id of an agent (in any worker); ``lazy=False`` creates a local agent now."""
+        if isinstance(id_or_type, AgentId):
+            agent_id = id_or_type
+        else:
+            name = id_or_type.type if isinstance(id_or_type, AgentType) else id_or_type
+            agent_id = AgentId(name, key)
+        if not lazy and agent_id.type in self._types:
+            await self._local.get(agent_id, lazy=False)
+        return agent_id
+
+    async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
+        """Metadata of a local agent. Raises NotAccessibleError for a remote one."""
+        self._check_local(agent)
+        return (await self.try_get_underlying_agent_instance(agent)).metadata
+
+    async def agent_save_state(self, agent: AgentId) -> Mapping[str, Any]:
+        """State of a local agent. Raises NotAccessibleError for a remote one."""
+        self._check_local(agent)
+        return await self._local.agent_save_state(agent)
+
+    async def agent_load_state(self, agent: AgentId, state: Mapping[str, Any]) -> None:
+        """Load the state of a local agent. Raises NotAccessibleError for a remote one."""
+        self._check_local(agent)
+        await self._local.agent_load_state(agent, state)
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """States of this worker's instantiated agents (``{"type/key": state}``)."""
+        return await self._local.save_state()
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Load states saved by :meth:`save_state` into this worker's agents."""
+        await self._local.load_state(state)
+
+    # -- subscriptions and serializers -------------------------------------------------------------
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        """Add ``subscription`` here and on the host.
+
+        Raises:
+            ValueError: a kind the wire cannot carry, a duplicate, or refused by the host.
+        """
+        wire = subscription_to_proto(subscription)
+        await self._local.add_subscription(subscription)
+        thread, link = self._thread, self._link
+        if thread is not None and link is not None:
+            try:
+                await wait_future(thread.submit(link.add_subscription(wire)))
+            except grpc.aio.AioRpcError as exc:
+                await self._local.remove_subscription(subscription.id)
+                raise ValueError(f"the host refused subscription: {exc.details()}") from exc
+        self._wire_subscriptions[subscription.id] = wire  # registered again on reconnecting
+
+    async def remove_subscription(self, id: str) -> None:
+        """Remove a subscription here and on the host."""
+        await self._local.remove_subscription(id)
+        self._wire_subscriptions.pop(id, None)
+        thread, link = self._thread, self._link
+        if thread is not None and link is not None:
+            await wait_future(thread.submit(link.remove_subscription(id)))
+
+    def add_message_serializer(
+        self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]
+    ) -> None:
+        """Register serializers for message types that cross the wire."""
+        self._serialization.add_serializer(serializer)
