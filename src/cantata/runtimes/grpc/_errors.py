@@ -111,8 +111,15 @@ def _plain(value: Any) -> bool:
 def encode_error(exc: BaseException, metadata: MutableMapping[str, str]) -> str:
     """Fill ``metadata`` with ``exc``'s class, arguments and traceback; return its text."""
     metadata[ERROR_TYPE_META] = qualified_type_name(exc)
-    if all(_plain(a) for a in exc.args):
-        metadata[ERROR_ARGS_META] = json.dumps(list(exc.args))
+    args = exc.args
+    try:
+        reduced = exc.__reduce__()  # the constructor arguments, for classes that define it
+        if isinstance(reduced, tuple) and len(reduced) >= 2 and isinstance(reduced[1], tuple):
+            args = reduced[1]
+    except Exception:
+        pass
+    if all(_plain(a) for a in args):
+        metadata[ERROR_ARGS_META] = json.dumps(list(args))
     text = "".join(traceback.format_exception(exc))
     metadata[ERROR_TRACEBACK_META] = text[-_MAX_TRACEBACK:]
     return str(exc) or type(exc).__name__

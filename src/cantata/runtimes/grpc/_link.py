@@ -153,6 +153,9 @@ class Link:
                 stub = pb_grpc.AgentRpcStub(channel)  # type: ignore[no-untyped-call]
                 call = stub.OpenChannel(metadata=metadata)
                 await self._until_closing(call.wait_for_connection())
+                if call.done():  # refused (bad token, ...): reading raises the status
+                    await call.read()
+                    raise ConnectionError("the host closed the channel at once")
                 self._stub, self._metadata = stub, metadata
                 for agent_type in list(self._types):
                     await stub.RegisterAgent(

@@ -84,7 +84,15 @@ __all__ = ["GrpcWorkerAgentRuntime"]
 T = TypeVar("T", bound=Agent)
 _logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.runtimes.grpc.worker")
 _AGENT: Any = Agent
+_REFUSED = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 _OVERHEAD = 1024  # room for the envelope around a payload
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The one exception inside nested single-member exception groups, else ``exc``."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def _attr(attributes: Any, key: str, default: str = "") -> str:
@@ -234,9 +242,11 @@ class GrpcWorkerAgentRuntime:
             try:
                 await self._serve(task_status=cast(TaskStatus[None], _Status()))
             except BaseException as exc:
-                self._run_error = exc
+                error = _unwrap(exc)
                 if not started.done():
-                    started.set_exception(exc)
+                    started.set_exception(error)
+                else:
+                    self._run_error = error
 
         self._bg_task = asyncio.get_running_loop().create_task(run())
         try:
@@ -253,8 +263,9 @@ class GrpcWorkerAgentRuntime:
         try:
             await outer.start(self._serve)
         except BaseException as exc:
-            await outer.__aexit__(type(exc), exc, exc.__traceback__)
-            raise
+            with contextlib.suppress(BaseException):
+                await outer.__aexit__(type(exc), exc, exc.__traceback__)
+            raise _unwrap(exc) from None
         self._outer = outer
         return self
 
@@ -268,7 +279,10 @@ class GrpcWorkerAgentRuntime:
         if self._stop_requested is not None:
             self._stop_requested.set()
         if outer is not None:
-            await outer.__aexit__(None, None, None)
+            try:
+                await outer.__aexit__(None, None, None)
+            except BaseException as error:
+                raise _unwrap(error) from None
         self._raise_run_error()
 
     def _raise_run_error(self) -> None:
@@ -303,7 +317,7 @@ class GrpcWorkerAgentRuntime:
                         tg.start_soon(self._consume)
                         with anyio.move_on_after(self._connect_timeout):
                             await self._connected.wait()
-                        if not self._connected.is_set():
+                        if not self._connected.is_set() or self._refused():
                             raise HostConnectionError(
                                 f"cannot connect to the host at {self._host_address} within "
                                 f"{self._connect_timeout} s"
@@ -337,6 +351,10 @@ class GrpcWorkerAgentRuntime:
             self._stop_requested = None
             done, self._done = self._done, None
             done.set()
+
+    def _refused(self) -> bool:
+        error = self._connect_error
+        return isinstance(error, grpc.aio.AioRpcError) and error.code() in _REFUSED
 
     async def stop(self) -> None:
         """Stop: running handlers finish, pending RPCs fail with ``RuntimeStoppedError``,
@@ -413,11 +431,15 @@ class GrpcWorkerAgentRuntime:
                 if kind == "message":
                     await self._on_message(event[1])
                 elif kind == "connected":
+                    self._connect_error = None
                     self._connected.set()
                 elif kind == "disconnected":
                     self._on_disconnect(event[1], event[2])
                 elif kind == "retrying":
-                    self._connect_error = event[1]
+                    self._connect_error = error = event[1]
+                    code = error.code() if isinstance(error, grpc.aio.AioRpcError) else None
+                    if code in _REFUSED and not self._running:
+                        self._connected.set()  # wakes start(), which reports the refusal
 
     def _on_disconnect(self, written: set[str], error: BaseException | None) -> None:
         reason = (
