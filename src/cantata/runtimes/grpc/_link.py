@@ -153,9 +153,11 @@ class Link:
                 stub = pb_grpc.AgentRpcStub(channel)  # type: ignore[no-untyped-call]
                 call = stub.OpenChannel(metadata=metadata)
                 await self._until_closing(call.wait_for_connection())
-                if call.done():  # refused (bad token, ...): reading raises the status
-                    await call.read()
-                    raise ConnectionError("the host closed the channel at once")
+                # A refusal (bad token, ...) may end the stream just after it opened: a unary
+                # call fails with the same status for sure.
+                await stub.GetSubscriptions(
+                    pb.GetSubscriptionsRequest(), metadata=metadata, timeout=_UNARY_TIMEOUT
+                )
                 self._stub, self._metadata = stub, metadata
                 for agent_type in list(self._types):
                     await stub.RegisterAgent(
