@@ -37,15 +37,20 @@ def _env() -> dict[str, str]:
 class Proc:
     """A child process whose stdout lines can be awaited."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], cwd: Path = TESTS_DIR, stdin: str | None = None) -> None:
         self.popen = subprocess.Popen(
             [sys.executable, *args],
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env=_env(),
-            cwd=TESTS_DIR,
+            cwd=cwd,
         )
+        if stdin is not None:
+            assert self.popen.stdin is not None
+            self.popen.stdin.write(stdin)
+            self.popen.stdin.close()
         self.lines: list[str] = []
 
     async def wait_for(self, text: str, timeout: float = READY_TIMEOUT) -> None:
@@ -68,9 +73,9 @@ class Proc:
             self.popen.kill()
         self.popen.wait(10)
 
-    def end(self) -> None:
+    def end(self, sig: signal.Signals = signal.SIGTERM) -> None:
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+            self.popen.send_signal(sig)
             try:
                 self.popen.wait(10)
             except subprocess.TimeoutExpired:

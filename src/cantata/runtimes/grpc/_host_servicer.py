@@ -326,6 +326,7 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
             )
         client.types.append(request.type)
         self._type_workers.setdefault(request.type, []).append(client.id)
+        _logger.info("agent type %s registered by worker %s", request.type, client.id)
         return pb.RegisterAgentTypeResponse()
 
     async def AddSubscription(
