@@ -36,7 +36,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def examples(session: nox.Session) -> None:
     """Run every example program as a user would (offline: no openai installed)."""
-    session.install("-e", ".[image,diskcache]")
+    session.install("-e", ".[image,diskcache,grpc]")
     import pathlib
 
     for path in sorted(pathlib.Path("examples").glob("*.py")):

@@ -53,7 +53,7 @@ class Proc:
             self.popen.stdin.close()
         self.lines: list[str] = []
 
-    async def wait_for(self, text: str, timeout: float = READY_TIMEOUT) -> None:
+    async def wait_for(self, text: str, timeout: float = READY_TIMEOUT) -> None:  # noqa: ASYNC109
         """Wait until a line containing ``text`` is printed (fail if the process ends)."""
         assert self.popen.stdout is not None
         stdout = self.popen.stdout
@@ -96,9 +96,7 @@ def processes() -> Iterator[list[Proc]]:
             proc.end()
 
 
-async def start_worker(
-    started: list[Proc], address: str, *extra: str, ready: bool = True
-) -> Proc:
+async def start_worker(started: list[Proc], address: str, *extra: str, ready: bool = True) -> Proc:
     proc = Proc([str(TESTS_DIR / "_grpc_worker.py"), address, *extra])
     started.append(proc)
     if ready:

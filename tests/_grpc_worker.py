@@ -12,8 +12,8 @@ import argparse
 import sys
 
 import anyio
-
 from _grpc_messages import Echo, echo_subscriptions
+
 from cantata.runtimes.grpc import GrpcWorkerAgentRuntime
 
 

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("grpc")
 
-from _grpc_harness import Proc, free_port, processes  # noqa: E402
+from _grpc_harness import Proc, free_port, processes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 pytestmark = pytest.mark.anyio

@@ -76,7 +76,7 @@ class Notes:
         await Collector.register(worker, "collector", lambda: Collector(self.items, self.changed))
         await worker.add_subscription(TypeSubscription("notes", "collector"))
 
-    async def wait_for(self, text: str, timeout: float = 15) -> Note:
+    async def wait_for(self, text: str, timeout: float = 15) -> Note:  # noqa: ASYNC109
         with anyio.fail_after(timeout):
             while True:
                 for note in self.items:
@@ -140,13 +140,12 @@ async def test_protobuf_serialization_format(anyio_backend: str) -> None:
 
 
 async def test_unknown_type_fails_at_once(anyio_backend: str) -> None:
-    async with in_process_host() as host:
-        async with make_worker(host_address=host.address) as worker:
-            started = time.monotonic()
-            with pytest.raises(UnknownAgentTypeError) as info:
-                await worker.send_message(Ask("hi"), AgentId("nobody", "k"))
-            assert info.value.agent_type == "nobody"
-            assert time.monotonic() - started < 5
+    async with in_process_host() as host, make_worker(host_address=host.address) as worker:
+        started = time.monotonic()
+        with pytest.raises(UnknownAgentTypeError) as info:
+            await worker.send_message(Ask("hi"), AgentId("nobody", "k"))
+        assert info.value.agent_type == "nobody"
+        assert time.monotonic() - started < 5
 
 
 async def test_undeserializable_response_names_the_type(anyio_backend: str) -> None:
@@ -323,9 +322,7 @@ async def test_reconnect_after_host_restart(anyio_backend: str) -> None:
         host = await start_host(procs, port)
         await start_worker(procs, address)
         notes = Notes()
-        async with make_worker(
-            host_address=address, reconnect_backoff=(0.05, 0.5)
-        ) as worker:
+        async with make_worker(host_address=address, reconnect_backoff=(0.05, 0.5)) as worker:
             await notes.register(worker)
             assert (await worker.send_message(Ask("a"), AgentId("echo", "k"))).text == "A"
             host.kill()
@@ -355,9 +352,7 @@ async def test_large_messages(anyio_backend: str) -> None:
     async with in_process_host(extra_grpc_config=config) as host:
         with processes() as procs:
             await start_worker(procs, host.address, "--max-size", str(size))
-            async with make_worker(
-                host_address=host.address, extra_grpc_config=config
-            ) as worker:
+            async with make_worker(host_address=host.address, extra_grpc_config=config) as worker:
                 answer = await worker.send_message(Big(big), AgentId("echo", "k"))
                 assert answer.data == big[::-1]
             async with make_worker(host_address=host.address) as small:
@@ -371,10 +366,8 @@ async def test_token_is_required(anyio_backend: str) -> None:
     from cantata.runtimes.grpc import HostConnectionError
 
     async with in_process_host(token="s3cret") as host:
-        with pytest.raises(HostConnectionError, match="UNAUTHENTICATED|bad token"):
-            async with make_worker(
-                host_address=host.address, token="wrong", connect_timeout=2
-            ):
+        with pytest.raises(HostConnectionError, match=r"UNAUTHENTICATED|bad token"):
+            async with make_worker(host_address=host.address, token="wrong", connect_timeout=2):
                 pass
         async with make_worker(host_address=host.address, token="s3cret") as worker:
             with pytest.raises(UnknownAgentTypeError):
@@ -383,18 +376,17 @@ async def test_token_is_required(anyio_backend: str) -> None:
 
 async def test_tls(anyio_backend: str, tmp_path: object) -> None:
     import shutil
-    import subprocess
     from pathlib import Path
 
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed: cannot make a test certificate")
     directory = Path(str(tmp_path))
     key, cert = directory / "key.pem", directory / "cert.pem"
-    subprocess.run(
+    await anyio.run_process(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
          "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
          "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        check=True,
     )  # fmt: skip
     server_credentials = grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
     async with in_process_host(server_credentials=server_credentials) as host:
