@@ -12,6 +12,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import anyio
 import pytest
@@ -457,3 +458,60 @@ def test_stubs_are_current() -> None:
 
 
 _ = (Proc, signal)
+
+
+@dataclass
+class Start:
+    n: int
+
+
+@dataclass
+class Back:
+    n: int
+
+
+class PingAgent(RoutedAgent):
+    def __init__(self, peer: str) -> None:
+        super().__init__("calls its peer, which calls back")
+        self._peer = peer
+
+    @message_handler
+    async def on_start(self, message: Start, ctx: MessageContext) -> Back:
+        reply = await self.send_message(message, AgentId(self._peer, "k"))
+        assert isinstance(reply, Back)
+        return Back(reply.n + 1)
+
+    @message_handler
+    async def on_back(self, message: Back, ctx: MessageContext) -> Back:
+        return Back(message.n * 10)
+
+
+class PongAgent(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("calls back into its caller")
+
+    @message_handler
+    async def on_start(self, message: Start, ctx: MessageContext) -> Back:
+        assert ctx.sender is not None
+        reply = await self.send_message(Back(message.n), ctx.sender)
+        assert isinstance(reply, Back)
+        return Back(reply.n + 1)
+
+
+async def test_call_cycles_across_workers_do_not_deadlock(anyio_backend: str) -> None:
+    async with (
+        in_process_host() as host,
+        make_worker(host_address=host.address) as first,
+        make_worker(host_address=host.address) as second,
+    ):
+        await PingAgent.register(first, "ping", lambda: PingAgent("pong"))
+        await PongAgent.register(second, "pong", PongAgent)
+        for worker in (first, second):
+            worker.add_message_serializer(try_get_known_serializers_for_type(Back))
+        with anyio.fail_after(10):
+            # ping -> pong -> ping (back into the waiting agent) -> pong -> ping
+            assert await second.send_message(Start(1), AgentId("ping", "k")) == Back(12)
+            # and within one worker (every RPC goes through the host)
+            await PingAgent.register(first, "ping2", lambda: PingAgent("pong2"))
+            await PongAgent.register(first, "pong2", PongAgent)
+            assert await second.send_message(Start(2), AgentId("ping2", "k")) == Back(22)

@@ -28,6 +28,8 @@ TRACESTATE: Final = "tracestate"
 CANCEL_METHOD: Final = "cantata.cancel"
 PING_METHOD: Final = "cantata.ping"
 MESSAGE_ID_META: Final = "cantata-message-id"
+# The agents (``type/key``, one a line) whose handlers wait, through RPCs, for this request.
+CHAIN_META: Final = "cantata-chain"
 ERROR_TYPE_META: Final = "cantata-error-type"
 ERROR_ARGS_META: Final = "cantata-error-args"
 ERROR_TRACEBACK_META: Final = "cantata-error-traceback"

@@ -16,6 +16,7 @@ import signal
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, TypeVar, cast, overload
 
@@ -31,7 +32,8 @@ from ..._agent_type import AgentType
 from ..._agents._agent import Agent
 from ..._cancellation_token import CancellationToken
 from ..._constants import ROOT_LOGGER_NAME
-from ..._contexts import AgentInstantiationContext
+from ..._contexts import AgentInstantiationContext, MessageHandlerContext
+from ..._message_context import MessageContext
 from ..._runtime._single_threaded import SingleThreadedAgentRuntime
 from ..._serialization import (
     JSON_DATA_CONTENT_TYPE,
@@ -53,6 +55,7 @@ from ._constants import (
     AGENT_SENDER_KEY_ATTR,
     AGENT_SENDER_TYPE_ATTR,
     CANCEL_METHOD,
+    CHAIN_META,
     DATA_CONTENT_TYPE_ATTR,
     DATA_SCHEMA_ATTR,
     MESSAGE_ID_META,
@@ -82,6 +85,8 @@ from .protos import cloudevent_pb2 as ce
 __all__ = ["GrpcWorkerAgentRuntime"]
 
 T = TypeVar("T", bound=Agent)
+# The RPC chain the current handler runs in (see _on_request).
+_chain: ContextVar[tuple[str, ...]] = ContextVar("cantata.grpc.chain", default=())
 _logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.runtimes.grpc.worker")
 _AGENT: Any = Agent
 _REFUSED = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
@@ -571,6 +576,11 @@ class GrpcWorkerAgentRuntime:
             request.source.CopyFrom(agent_id_to_proto(sender))
         if message_id is not None:
             request.metadata[MESSAGE_ID_META] = message_id
+        chain = _chain.get()
+        if sender is not None:
+            chain = (*chain, str(sender))
+        if chain:
+            request.metadata[CHAIN_META] = "\n".join(chain)
         self._trace.inject(request.metadata)
         call = self._calls[request_id] = _Call()
         try:
@@ -630,14 +640,27 @@ class GrpcWorkerAgentRuntime:
             )
             target = agent_id_from_proto(request.target)
             sender = agent_id_from_proto(request.source) if request.HasField("source") else None
-            with self._trace.handling(request.metadata):
-                result = await self._local.send_message(
-                    message,
-                    target,
-                    sender=sender,
-                    cancellation_token=token,
-                    message_id=request.metadata.get(MESSAGE_ID_META) or request_id,
-                )
+            message_id = request.metadata.get(MESSAGE_ID_META) or request_id
+            chain = (
+                tuple(request.metadata[CHAIN_META].split("\n"))
+                if CHAIN_META in request.metadata
+                else ()
+            )
+            reset = _chain.set(chain)
+            try:
+                with self._trace.handling(request.metadata):
+                    if str(target) in chain:
+                        result = await self._reenter(message, target, sender, token, message_id)
+                    else:
+                        result = await self._local.send_message(
+                            message,
+                            target,
+                            sender=sender,
+                            cancellation_token=token,
+                            message_id=message_id,
+                        )
+            finally:
+                _chain.reset(reset)
             response.payload.CopyFrom(self._encode(result))
         except MessageCancelledError:
             if token.is_cancelled():
@@ -656,6 +679,28 @@ class GrpcWorkerAgentRuntime:
             failed = pb.RpcResponse(request_id=request_id)
             failed.error = encode_error(exc, failed.metadata)
             self._send(pb.Message(response=failed), "the error")
+
+    async def _reenter(
+        self,
+        message: Any,
+        target: AgentId,
+        sender: AgentId | None,
+        token: CancellationToken,
+        message_id: str,
+    ) -> Any:
+        """Deliver an RPC that comes back into an agent waiting in its own chain
+        (A -> B -> A across workers) at once, as the local runtime does for local chains:
+        queued behind the message it is handling, it would wait for itself."""
+        agent = self._filter.unwrap(await self._local.try_get_underlying_agent_instance(target))
+        ctx = MessageContext(
+            sender=sender,
+            topic_id=None,
+            is_rpc=True,
+            cancellation_token=token,
+            message_id=message_id,
+        )
+        with MessageHandlerContext.populate_context(target):
+            return await agent.on_message(message, ctx)
 
     # -- publish -------------------------------------------------------------------------------
 
