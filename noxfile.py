@@ -48,3 +48,48 @@ def bench(session: nox.Session) -> None:
     """Dispatch benchmarks side by side with autogen-core 0.7.5 (``-- --quick`` for a short run)."""
     session.install("-e", ".", "trio", "matplotlib", "autogen-core==0.7.5")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+def _cantata_grpc_python(session: nox.Session) -> str:
+    """A second environment with cantata[grpc] (autogen pins an older protobuf)."""
+    import pathlib
+
+    location = pathlib.Path(session.create_tmp()) / "cantata-grpc"
+    if not (location / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(location))
+    python = str(location / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "-q", "-e", ".[grpc]", "anyio", external=True)
+    return python
+
+
+@nox.session(python=PYTHON)
+def interop(session: nox.Session) -> None:
+    """autogen-ext 0.7.5's gRPC host and workers with cantata's, both ways."""
+    session.install("autogen-ext[grpc]==0.7.5", "autogen-core==0.7.5")
+    autogen_python = f"{session.virtualenv.location}/bin/python"
+    cantata_python = _cantata_grpc_python(session)
+    session.run(
+        "python",
+        "benchmarks/grpc/interop.py",
+        "--autogen-python",
+        autogen_python,
+        "--cantata-python",
+        cantata_python,
+    )
+
+
+@nox.session(python=PYTHON)
+def bench_grpc(session: nox.Session) -> None:
+    """The gRPC runtime benchmark beside autogen-ext 0.7.5's (``-- --repeat 5``)."""
+    session.install("autogen-ext[grpc]==0.7.5", "autogen-core==0.7.5")
+    autogen_python = f"{session.virtualenv.location}/bin/python"
+    cantata_python = _cantata_grpc_python(session)
+    session.run(
+        "python",
+        "benchmarks/grpc/bench.py",
+        "--autogen-python",
+        autogen_python,
+        "--cantata-python",
+        cantata_python,
+        *session.posargs,
+    )

@@ -49,9 +49,7 @@ HOST_KEEPALIVE_OPTIONS: Final = (
     ("grpc.http2.min_recv_ping_interval_without_data_ms", KEEPALIVE_TIME_MS // 2),
     ("grpc.http2.max_pings_without_data", 0),
 )
-WORKER_KEEPALIVE_OPTIONS: Final = (
-    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
-    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),
-)
+# Workers do not ping by default: a host with gRPC's default policy (autogen's) answers
+# pings more often than every 5 minutes with GOAWAY "too_many_pings". The host pings the
+# workers instead; a worker that must notice a silent host sets keepalive options itself.
+WORKER_KEEPALIVE_OPTIONS: Final[tuple[tuple[str, int], ...]] = ()
