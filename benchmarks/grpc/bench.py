@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from interop import Proc, free_port  # noqa: E402
+from interop import Proc, free_port
 
 
 def run_once(impl: str, python: str, rounds: int, fanout: int) -> dict[str, float]:

@@ -87,7 +87,7 @@ def scenario(host_impl: str, a_impl: str, b_impl: str, pythons: dict[str, str]) 
         a.tell("go")
         b.tell("go")
         for me, other in ((a, "b"), (b, "a")):
-            me.wait_for(f"RPC-DC HELLO FROM {me is a and 'A' or 'B'}")
+            me.wait_for(f"RPC-DC HELLO FROM {(me is a and 'A') or 'B'}")
             me.wait_for(f"GOT from {other} sender={other}_echo/k")
             me.wait_for(f"GOT-PB from {other}")
         print(f"ok: {host_impl} host, {a_impl} worker <-> {b_impl} worker")
