@@ -27,6 +27,8 @@ from interop import Proc, free_port
 def run_once(impl: str, python: str, rounds: int, fanout: int) -> dict[str, float]:
     address = f"127.0.0.1:{free_port()}"
     procs: list[Proc] = []
+    client_impl = impl
+    impl = impl.removesuffix("-trio")
     try:
         host = Proc(python, impl, "host", address)
         procs.append(host)
@@ -35,7 +37,7 @@ def run_once(impl: str, python: str, rounds: int, fanout: int) -> dict[str, floa
         server = Proc(python, impl, "bench-server", address)
         procs.append(server)
         server.wait_for("READY")
-        client = Proc(python, impl, "bench-client", address, str(rounds), str(fanout))
+        client = Proc(python, client_impl, "bench-client", address, str(rounds), str(fanout))
         procs.append(client)
         client.wait_for("RESULT", timeout=600)
         line = next(line for line in client.lines if line.startswith("RESULT "))
@@ -55,7 +57,11 @@ def main() -> int:
     parser.add_argument("--fanout", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args()
-    pythons = {"cantata": options.cantata_python, "autogen": options.autogen_python}
+    pythons = {
+        "cantata": options.cantata_python,
+        "cantata-trio": options.cantata_python,
+        "autogen": options.autogen_python,
+    }
     runs: dict[str, list[dict[str, float]]] = {impl: [] for impl in pythons}
     for _ in range(options.repeat):
         for impl, python in pythons.items():
@@ -68,14 +74,15 @@ def main() -> int:
         for impl, results in runs.items()
     }
     print()
-    print("| metric | cantata | autogen-ext 0.7.5 | cantata / autogen |")
-    print("| --- | --- | --- | --- |")
+    print(
+        "| metric | cantata asyncio | cantata Trio client | autogen-ext 0.7.5 | cantata / autogen |"
+    )
+    print("| --- | --- | --- | --- | --- |")
     for key in keys:
-        c, a = medians["cantata"][key], medians["autogen"][key]
-        print(f"| {key} | {c:,.0f} | {a:,.0f} | {c / a:.2f}x |")
-    hop_c = medians["cantata"]["rpc_p50_us"] / 4
-    hop_a = medians["autogen"]["rpc_p50_us"] / 4
-    print(f"| per-hop latency, p50/4 (us) | {hop_c:,.0f} | {hop_a:,.0f} | {hop_c / hop_a:.2f}x |")
+        c, t, a = (medians[i][key] for i in ("cantata", "cantata-trio", "autogen"))
+        print(f"| {key} | {c:,.0f} | {t:,.0f} | {a:,.0f} | {c / a:.2f}x |")
+    c, t, a = (medians[i]["rpc_p50_us"] / 4 for i in ("cantata", "cantata-trio", "autogen"))
+    print(f"| per-hop latency, p50/4 (us) | {c:,.0f} | {t:,.0f} | {a:,.0f} | {c / a:.2f}x |")
     return 0
 
 
