@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -51,6 +52,14 @@ from cantata.runtimes.grpc import (  # noqa: E402
 )
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_behind() -> Iterator[None]:
+    """Every host and worker thread has ended when a test ends."""
+    yield
+    left = [t.name for t in threading.enumerate() if t.name.startswith("cantata-grpc")]
+    assert not left, f"threads left running: {left}"
 
 
 class Collector(RoutedAgent):
@@ -515,3 +524,46 @@ async def test_call_cycles_across_workers_do_not_deadlock(anyio_backend: str) ->
             await PingAgent.register(first, "ping2", lambda: PingAgent("pong2"))
             await PongAgent.register(first, "pong2", PongAgent)
             assert await second.send_message(Start(2), AgentId("ping2", "k")) == Back(22)
+
+
+class TraceProbe(RoutedAgent):
+    """Records the trace id its handlers run under."""
+
+    def __init__(self, seen: list[int]) -> None:
+        super().__init__("records trace ids")
+        self._seen = seen
+
+    @message_handler
+    async def on_ask(self, message: Ask, ctx: MessageContext) -> Answer:
+        from opentelemetry import trace
+
+        self._seen.append(trace.get_current_span().get_span_context().trace_id)
+        return Answer(message.text, os.getpid(), self.id.key)
+
+
+async def test_trace_context_crosses_the_wire(anyio_backend: str) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    provider = TracerProvider()
+    tracer = provider.get_tracer("test")
+    seen: list[int] = []
+    async with (
+        in_process_host() as host,
+        make_worker(host_address=host.address, tracer_provider=provider) as caller,
+        make_worker(host_address=host.address, tracer_provider=provider) as callee,
+    ):
+        await TraceProbe.register(callee, "probe", lambda: TraceProbe(seen))
+        await callee.add_subscription(TypeSubscription("probe-topic", "probe"))
+        with tracer.start_as_current_span("caller") as span:
+            trace_id = span.get_span_context().trace_id
+            await caller.send_message(Ask("rpc"), AgentId("probe", "k"))
+            await caller.publish_message(Ask("event"), TopicId("probe-topic", "k"))
+        with anyio.fail_after(10):
+            while len(seen) < 2:  # noqa: ASYNC110 - the probe runs in this process
+                await anyio.sleep(0.02)
+        assert seen == [trace_id, trace_id]
+        # outside any span, a new trace starts (no stale context leaks into handlers)
+        await caller.send_message(Ask("rpc"), AgentId("probe", "k"))
+        assert seen[-1] != trace_id
+    assert trace.get_current_span().get_span_context().trace_id == 0
