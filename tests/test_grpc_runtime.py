@@ -567,3 +567,47 @@ async def test_trace_context_crosses_the_wire(anyio_backend: str) -> None:
         await caller.send_message(Ask("rpc"), AgentId("probe", "k"))
         assert seen[-1] != trace_id
     assert trace.get_current_span().get_span_context().trace_id == 0
+
+
+async def test_many_concurrent_rpcs_each_get_their_answer(anyio_backend: str) -> None:
+    async with in_process_host() as host:
+        with processes() as procs:
+            await start_worker(procs, host.address)
+            async with make_worker(host_address=host.address) as worker:
+                answers: dict[int, Answer] = {}
+
+                async def call(n: int) -> None:
+                    answers[n] = await worker.send_message(
+                        Ask(f"m{n}"), AgentId("echo", f"k{n % 7}")
+                    )
+
+                with anyio.fail_after(30):
+                    async with anyio.create_task_group() as tg:
+                        for n in range(200):
+                            tg.start_soon(call, n)
+                assert {n: a.text for n, a in answers.items()} == {n: f"M{n}" for n in range(200)}
+
+
+async def test_stop_fails_pending_rpcs(anyio_backend: str) -> None:
+    from cantata.exceptions import RuntimeStoppedError
+
+    async with in_process_host() as host:
+        with processes() as procs:
+            await start_worker(procs, host.address)
+            notes = Notes()
+            errors: list[BaseException] = []
+            async with make_worker(host_address=host.address) as worker:
+                await notes.register(worker)
+
+                async def call() -> None:
+                    try:
+                        await worker.send_message(Slow(30, "z"), AgentId("echo", "k"))
+                    except RuntimeStoppedError as exc:
+                        errors.append(exc)
+
+                with anyio.fail_after(10):
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(call)
+                        await notes.wait_for("started:z")
+                        await worker.stop()
+            assert len(errors) == 1

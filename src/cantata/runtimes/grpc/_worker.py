@@ -342,7 +342,10 @@ class GrpcWorkerAgentRuntime:
                             task_status.started()
                             await self._stop_requested.wait()
                             self._running = False
-                        self._fail_calls(RuntimeStoppedError(None, "the worker runtime stopped"))
+                            # first, so local handlers waiting on remote replies end too
+                            self._fail_calls(
+                                RuntimeStoppedError(None, "the worker runtime stopped")
+                            )
                         tg.cancel_scope.cancel()
                 finally:
                     self._running = False
