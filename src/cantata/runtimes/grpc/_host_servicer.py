@@ -87,6 +87,7 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
         self._pending: dict[str, _Pending] = {}
         self._by_caller: dict[tuple[str, str], str] = {}
         self._ids = itertools.count(1)
+        self._recipient_cache: dict[TopicId, tuple[AgentId, ...]] = {}
 
     # -- access ----------------------------------------------------------------------------
 
@@ -234,13 +235,19 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
         back.request_id = pending.caller_request_id
         self._send(pending.caller, pb.Message(response=back))
 
-    def _recipients(self, topic: TopicId) -> set[AgentId]:
-        found: set[AgentId] = set()
+    def _recipients(self, topic: TopicId) -> tuple[AgentId, ...]:
+        cached = self._recipient_cache.get(topic)
+        if cached is not None:
+            return cached
+        found: dict[AgentId, None] = {}
         for client in self._clients.values():
             for subscription in client.subscriptions.values():
                 if subscription.is_match(topic):
-                    found.add(subscription.map_to_agent(topic))
-        return found
+                    found[subscription.map_to_agent(topic)] = None
+        if len(self._recipient_cache) > 10_000:
+            self._recipient_cache.clear()
+        result = self._recipient_cache[topic] = tuple(found)
+        return result
 
     def _on_event(self, client: _Client, event: Any) -> None:
         topic = TopicId(event.type, event.source)
@@ -271,6 +278,7 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
         if self._clients.get(client.id) is not client:
             return
         del self._clients[client.id]
+        self._recipient_cache.clear()
         for agent_type in client.types:
             workers = self._type_workers.get(agent_type, [])
             if client.id in workers:
@@ -343,6 +351,7 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
                 grpc.StatusCode.INVALID_ARGUMENT, f"subscription {subscription.id} already exists"
             )
         client.subscriptions[subscription.id] = subscription
+        self._recipient_cache.clear()
         return pb.AddSubscriptionResponse()
 
     async def RemoveSubscription(
@@ -353,6 +362,7 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
             await context.abort(
                 grpc.StatusCode.NOT_FOUND, f"subscription {request.id} does not exist"
             )
+        self._recipient_cache.clear()
         return pb.RemoveSubscriptionResponse()
 
     async def GetSubscriptions(
