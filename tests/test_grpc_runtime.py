@@ -611,3 +611,33 @@ async def test_stop_fails_pending_rpcs(anyio_backend: str) -> None:
                         await notes.wait_for("started:z")
                         await worker.stop()
             assert len(errors) == 1
+
+
+async def test_frozen_worker_is_dropped_within_the_keepalive_bound(anyio_backend: str) -> None:
+    """A worker that stops answering (SIGSTOP) is declared dead after keepalive time plus
+    keepalive timeout (here 0.5 s + 0.5 s; 5 s + 5 s by default)."""
+    config: list[tuple[str, int | str]] = [
+        ("grpc.keepalive_time_ms", 500),
+        ("grpc.keepalive_timeout_ms", 500),
+        ("grpc.http2.min_sent_ping_interval_without_data_ms", 500),
+        ("grpc.http2.ping_timeout_ms", 500),
+    ]
+    async with in_process_host(extra_grpc_config=config) as host:
+        with processes() as procs:
+            echo = await start_worker(procs, host.address)
+            notes = Notes()
+            async with make_worker(host_address=host.address) as worker:
+                await notes.register(worker)
+                async with anyio.create_task_group() as tg:
+
+                    async def freeze_when_started() -> None:
+                        await notes.wait_for("started:f")
+                        echo.popen.send_signal(signal.SIGSTOP)
+
+                    tg.start_soon(freeze_when_started)
+                    try:
+                        with anyio.fail_after(8):
+                            with pytest.raises(WorkerDisconnectedError):
+                                await worker.send_message(Slow(60, "f"), AgentId("echo", "k"))
+                    finally:
+                        echo.popen.send_signal(signal.SIGCONT)

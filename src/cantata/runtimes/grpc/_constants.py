@@ -48,6 +48,9 @@ HOST_KEEPALIVE_OPTIONS: Final = (
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_recv_ping_interval_without_data_ms", KEEPALIVE_TIME_MS // 2),
     ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.http2.min_sent_ping_interval_without_data_ms", KEEPALIVE_TIME_MS),
+    # recent gRPC cores time a keepalive ping out by this, not by keepalive_timeout_ms
+    ("grpc.http2.ping_timeout_ms", KEEPALIVE_TIMEOUT_MS),
 )
 # Workers do not ping by default: a host with gRPC's default policy (autogen's) answers
 # pings more often than every 5 minutes with GOAWAY "too_many_pings". The host pings the
