@@ -234,6 +234,7 @@ TESTED_ELSEWHERE = {
     "extracting_results": "tests/test_examples_mixture_concurrent.py",
     "reflection": "tests/test_examples_reflection_debate.py",
     "multi_agent_debate": "tests/test_examples_reflection_debate.py",
+    "distributed_runtime": "tests/test_examples_grpc.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 

@@ -26,9 +26,12 @@ def anyio_backend() -> str:
 
 
 def _copy(name: str, destination: Path, port: int) -> Path:
-    """Copy ``examples/<name>`` (a file or a directory) with port 50051 replaced by ``port``."""
+    """Copy ``examples/<name>.py`` or the directory ``examples/<name>`` with port 50051
+    replaced by ``port``."""
     source = EXAMPLES / name
-    target = destination / name
+    if not source.is_dir():
+        source = EXAMPLES / f"{name}.py"
+    target = destination / source.name
     if source.is_dir():
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         files = list(target.glob("*.py"))
@@ -42,7 +45,7 @@ def _copy(name: str, destination: Path, port: int) -> Path:
 
 async def test_user_guide_distributed_runtime(tmp_path: Path, anyio_backend: str) -> None:
     port = free_port()
-    script = _copy("distributed_runtime.py", tmp_path, port)
+    script = _copy("distributed_runtime", tmp_path, port)
     with processes() as procs:
         proc = Proc([str(script)], cwd=tmp_path)
         procs.append(proc)
@@ -70,9 +73,15 @@ async def test_core_grpc_worker_runtime_samples(tmp_path: Path, anyio_backend: s
         rpc = Proc([str(directory / "run_worker_rpc.py")], cwd=directory)
         procs.append(rpc)
         await rpc.wait_for("Feedback received: Feedback: Received: Hello, Hello World!!")
+        # one sample at a time: the rpc and pub/sub samples register the same agent types
+        # (a second worker serving a type would share its keys)
+        rpc.end(signal.SIGINT)
+        assert rpc.popen.returncode == 0, "".join(rpc.lines)
         pub_sub = Proc([str(directory / "run_worker_pub_sub.py")], cwd=directory)
         procs.append(pub_sub)
         await pub_sub.wait_for("Unhandled message: ReturnedFeedback(content=")
+        pub_sub.end(signal.SIGINT)
+        assert pub_sub.popen.returncode == 0, "".join(pub_sub.lines)
         # the cascading sample: two cascading workers and a publisher with an observer
         for _ in range(2):
             worker = Proc([str(directory / "run_cascading_worker.py")], cwd=directory)
