@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 import anyio
+from google.protobuf import wrappers_pb2
 
 from cantata import (
     DefaultTopicId,
@@ -105,6 +106,12 @@ class Echo(RoutedAgent):
     @message_handler
     async def on_big(self, message: Big, ctx: MessageContext) -> Big:
         return Big(message.data[::-1])
+
+    @message_handler
+    async def on_string(
+        self, message: wrappers_pb2.StringValue, ctx: MessageContext
+    ) -> wrappers_pb2.StringValue:
+        return wrappers_pb2.StringValue(value=message.value[::-1])
 
     @message_handler
     async def on_get_secret(self, message: GetSecret, ctx: MessageContext) -> Secret:

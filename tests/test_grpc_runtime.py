@@ -49,6 +49,7 @@ from cantata.runtimes.grpc import (  # noqa: E402
     MessageTooLargeError,
     RemoteException,
     WorkerDisconnectedError,
+    WorkerNotRunningError,
 )
 
 pytestmark = pytest.mark.anyio
@@ -129,24 +130,30 @@ async def test_rpc_publish_and_protobuf_payloads(anyio_backend: str) -> None:
                 await worker.publish_message(Ask("to all"), TopicId("asks", "k2"))
                 note = await notes.wait_for("published:to all")
                 assert note.key == "k2"
-                # protobuf payloads: the echo worker has no handler for them, so the reply
-                # is an error that names the unhandled type.
-                with pytest.raises(Exception, match="StringValue"):
-                    await worker.send_message(
-                        wrappers_pb2.StringValue(value="x"), AgentId("echo", "k1")
-                    )
+                # a protobuf payload (the worker sends protobuf types as protobuf)
+                reply = await worker.send_message(
+                    wrappers_pb2.StringValue(value="abc"), AgentId("echo", "k1")
+                )
+                assert reply == wrappers_pb2.StringValue(value="cba")
 
 
-async def test_protobuf_serialization_format(anyio_backend: str) -> None:
+@pytest.mark.parametrize("fmt", ["application/json", "application/x-protobuf"])
+async def test_payload_serialization_format(anyio_backend: str, fmt: str) -> None:
+    from google.protobuf import wrappers_pb2
+
     async with in_process_host() as host:
         with processes() as procs:
-            await start_worker(procs, host.address, "--format", "application/x-protobuf")
+            await start_worker(procs, host.address, "--format", fmt)
             async with make_worker(
-                host_address=host.address, payload_serialization_format="application/x-protobuf"
+                host_address=host.address, payload_serialization_format=fmt
             ) as worker:
-                # dataclasses have no protobuf form: JSON is used for them either way
+                # dataclasses have no protobuf form: they travel as JSON in either format
                 answer = await worker.send_message(Ask("x"), AgentId("echo", "a"))
                 assert answer.text == "X"
+                reply = await worker.send_message(
+                    wrappers_pb2.StringValue(value="xy"), AgentId("echo", "a")
+                )
+                assert reply.value == "yx"
 
 
 async def test_unknown_type_fails_at_once(anyio_backend: str) -> None:
@@ -454,7 +461,7 @@ async def test_worker_start_stop_on_asyncio_form(anyio_backend: str) -> None:
         with pytest.raises(UnknownAgentTypeError):
             await worker.send_message(Ask("x"), AgentId("nobody", "k"))
         await worker.stop_when_idle()
-        with pytest.raises(RuntimeError):
+        with pytest.raises(WorkerNotRunningError):  # a ValueError and a RuntimeError
             await worker.send_message(Ask("x"), AgentId("collector", "k"))
 
 

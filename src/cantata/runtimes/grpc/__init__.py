@@ -14,6 +14,7 @@ from ._errors import (
     MessageTooLargeError,
     RemoteException,
     WorkerDisconnectedError,
+    WorkerNotRunningError,
 )
 from ._host import GrpcWorkerAgentRuntimeHost
 from ._host_servicer import GrpcWorkerAgentRuntimeHostServicer
@@ -27,4 +28,5 @@ __all__ = [
     "MessageTooLargeError",
     "RemoteException",
     "WorkerDisconnectedError",
+    "WorkerNotRunningError",
 ]

@@ -28,6 +28,8 @@ TRACESTATE: Final = "tracestate"
 CANCEL_METHOD: Final = "cantata.cancel"
 PING_METHOD: Final = "cantata.ping"
 MESSAGE_ID_META: Final = "cantata-message-id"
+# The caller's payload_serialization_format: the callee answers in it when it can.
+RESPONSE_FORMAT_META: Final = "cantata-response-format"
 # The agents (``type/key``, one a line) whose handlers wait, through RPCs, for this request.
 CHAIN_META: Final = "cantata-chain"
 ERROR_TYPE_META: Final = "cantata-error-type"

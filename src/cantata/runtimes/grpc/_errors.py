@@ -24,6 +24,7 @@ from ._constants import ERROR_ARGS_META, ERROR_TRACEBACK_META, ERROR_TYPE_META
 
 __all__ = [
     "HostConnectionError",
+    "WorkerNotRunningError",
     "MessageTooLargeError",
     "RemoteException",
     "WorkerDisconnectedError",
@@ -55,6 +56,14 @@ class WorkerDisconnectedError(_cantata_exceptions.UndeliverableException):
 
 class HostConnectionError(_cantata_exceptions.UndeliverableException, ConnectionError):
     """The connection to the host failed or was lost while a request was in flight."""
+
+
+class WorkerNotRunningError(RuntimeError, ValueError):
+    """The worker runtime is not running (not started, or stopped).
+
+    A ``ValueError`` as autogen's worker raises, and a ``RuntimeError`` as cantata's local
+    runtime raises for the same mistake.
+    """
 
 
 class MessageTooLargeError(ValueError):

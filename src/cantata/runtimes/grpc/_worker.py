@@ -64,11 +64,18 @@ from ._constants import (
     MESSAGE_KIND_PUBLISH,
     PING_METHOD,
     RECIPIENTS_ATTR,
+    RESPONSE_FORMAT_META,
     UNKNOWN_SENDER,
     WORKER_KEEPALIVE_OPTIONS,
 )
 from ._delivery import RecipientFilter
-from ._errors import HostConnectionError, MessageTooLargeError, decode_error, encode_error
+from ._errors import (
+    HostConnectionError,
+    MessageTooLargeError,
+    WorkerNotRunningError,
+    decode_error,
+    encode_error,
+)
 from ._link import Link
 from ._loop_thread import LoopThread
 from ._tracing import TraceContext
@@ -503,7 +510,7 @@ class GrpcWorkerAgentRuntime:
 
     def _check_running(self) -> None:
         if not self._running:
-            raise RuntimeError("Runtime must be running when sending message.")
+            raise WorkerNotRunningError("Runtime must be running when sending message.")
 
     def _next_id(self) -> str:
         self._counter += 1
@@ -523,12 +530,12 @@ class GrpcWorkerAgentRuntime:
 
     # -- payloads ----------------------------------------------------------------------------
 
-    def _encode(self, message: Any) -> pb.Payload:
+    def _encode(self, message: Any, preferred: str | None = None) -> pb.Payload:
         if message is None:
             return pb.Payload()
         registry = self._serialization
         type_name = registry.type_name(message)
-        formats = (self._format, PROTOBUF_DATA_CONTENT_TYPE, JSON_DATA_CONTENT_TYPE)
+        formats = (preferred or self._format, PROTOBUF_DATA_CONTENT_TYPE, JSON_DATA_CONTENT_TYPE)
         if not any(registry.is_registered(type_name, f) for f in formats):
             known = try_get_known_serializers_for_type(type(message))
             if not known:
@@ -590,6 +597,8 @@ class GrpcWorkerAgentRuntime:
             request.source.CopyFrom(agent_id_to_proto(sender))
         if message_id is not None:
             request.metadata[MESSAGE_ID_META] = message_id
+        if self._format != JSON_DATA_CONTENT_TYPE:
+            request.metadata[RESPONSE_FORMAT_META] = self._format
         chain = _chain.get()
         if sender is not None:
             chain = (*chain, str(sender))
@@ -675,7 +684,9 @@ class GrpcWorkerAgentRuntime:
                         )
             finally:
                 _chain.reset(reset)
-            response.payload.CopyFrom(self._encode(result))
+            response.payload.CopyFrom(
+                self._encode(result, request.metadata.get(RESPONSE_FORMAT_META))
+            )
         except MessageCancelledError:
             if token.is_cancelled():
                 return  # the caller gave up; nobody waits for an answer
