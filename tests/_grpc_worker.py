@@ -12,8 +12,9 @@ import argparse
 import sys
 
 import anyio
-from _grpc_messages import Echo, echo_subscriptions
+from _grpc_messages import Echo, Slow, echo_subscriptions
 
+from cantata import AgentId
 from cantata.runtimes.grpc import GrpcWorkerAgentRuntime
 
 
@@ -24,6 +25,7 @@ async def main() -> None:
     parser.add_argument("--token")
     parser.add_argument("--max-size", type=int)
     parser.add_argument("--format", default="application/json")
+    parser.add_argument("--call-slow", help="then call echo/k with Slow(60, TAG) and wait")
     options = parser.parse_args()
     config: list[tuple[str, int | str]] = []
     if options.max_size:
@@ -43,6 +45,8 @@ async def main() -> None:
     for subscription in echo_subscriptions(options.type):
         await runtime.add_subscription(subscription)
     print("READY", flush=True)
+    if options.call_slow:
+        await runtime.send_message(Slow(60, options.call_slow), AgentId("echo", "k"))
     await runtime.stop_when_signal()
 
 

@@ -648,3 +648,40 @@ async def test_frozen_worker_is_dropped_within_the_keepalive_bound(anyio_backend
                                 await worker.send_message(Slow(60, "f"), AgentId("echo", "k"))
                     finally:
                         echo.popen.send_signal(signal.SIGCONT)
+
+
+async def test_a_dead_callers_requests_are_cancelled_on_their_worker(anyio_backend: str) -> None:
+    async with in_process_host() as host:
+        with processes() as procs:
+            await start_worker(procs, host.address)
+            notes = Notes()
+            async with make_worker(host_address=host.address) as worker:
+                await notes.register(worker)
+                caller = await start_worker(
+                    procs, host.address, "--type", "other", "--call-slow", "orphan"
+                )
+                await notes.wait_for("started:orphan")
+                caller.kill()
+                await notes.wait_for("cancelled:orphan")
+
+
+class Counter(RoutedAgent):
+    def __init__(self, seen: list[str]) -> None:
+        super().__init__("counts")
+        self._seen = seen
+
+    @message_handler
+    async def on_ask(self, message: Ask, ctx: MessageContext) -> None:
+        await anyio.sleep(0.01)
+        self._seen.append(message.text)
+
+
+async def test_stop_when_idle_handles_what_came_back(anyio_backend: str) -> None:
+    seen: list[str] = []
+    async with in_process_host() as host, make_worker(host_address=host.address) as worker:
+        await Counter.register(worker, "counter", lambda: Counter(seen))
+        await worker.add_subscription(TypeSubscription("counted", "counter"))
+        for n in range(10):
+            await worker.publish_message(Ask(str(n)), TopicId("counted", f"k{n % 3}"))
+        await worker.stop_when_idle()  # the publishes went through the host and back
+        assert sorted(seen) == [str(n) for n in range(10)]
