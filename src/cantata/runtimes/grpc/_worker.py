@@ -16,10 +16,10 @@ import logging
 import signal
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, cast
 
 import anyio
 import grpc
@@ -28,44 +28,30 @@ from anyio.abc import TaskGroup, TaskStatus
 from anyio.from_thread import BlockingPortal
 
 from ..._agent_id import AgentId
-from ..._agent_metadata import AgentMetadata
-from ..._agent_type import AgentType
 from ..._agents._agent import Agent
 from ..._cancellation_token import CancellationToken
 from ..._constants import ROOT_LOGGER_NAME
-from ..._contexts import AgentInstantiationContext, MessageHandlerContext
+from ..._contexts import MessageHandlerContext
 from ..._message_context import MessageContext
 from ..._runtime._single_threaded import SingleThreadedAgentRuntime
 from ..._serialization import (
     JSON_DATA_CONTENT_TYPE,
     PROTOBUF_DATA_CONTENT_TYPE,
     MessageSerializer,
-    SerializationError,
     SerializationRegistry,
-    try_get_known_serializers_for_type,
 )
 from ..._subscriptions import Subscription
 from ..._topic import TopicId
 from ...exceptions import (
     MessageCancelledError,
-    NotAccessibleError,
     RuntimeStoppedError,
-    UnknownAgentTypeError,
 )
 from ._constants import (
-    AGENT_SENDER_KEY_ATTR,
-    AGENT_SENDER_TYPE_ATTR,
     CANCEL_METHOD,
     CHAIN_META,
-    DATA_CONTENT_TYPE_ATTR,
-    DATA_SCHEMA_ATTR,
     MESSAGE_ID_META,
-    MESSAGE_KIND_ATTR,
-    MESSAGE_KIND_PUBLISH,
     PING_METHOD,
-    RECIPIENTS_ATTR,
     RESPONSE_FORMAT_META,
-    UNKNOWN_SENDER,
     WORKER_KEEPALIVE_OPTIONS,
 )
 from ._delivery import RecipientFilter
@@ -78,6 +64,7 @@ from ._errors import (
 )
 from ._link import Link
 from ._loop_thread import LoopThread
+from ._payloads import PayloadCodec
 from ._tracing import TraceContext
 from ._wire import (
     GrpcOptions,
@@ -87,6 +74,7 @@ from ._wire import (
     send_limit,
     subscription_to_proto,
 )
+from ._worker_agents import WorkerAgents
 from .protos import agent_worker_pb2 as pb
 from .protos import cloudevent_pb2 as ce
 
@@ -108,10 +96,6 @@ def _unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
-def _attr(attributes: Any, key: str, default: str = "") -> str:
-    return str(attributes[key].ce_string) if key in attributes else default
-
-
 class _Call:
     __slots__ = ("done", "error", "result")
 
@@ -126,7 +110,7 @@ class _Call:
             self.done.set()
 
 
-class GrpcWorkerAgentRuntime:
+class GrpcWorkerAgentRuntime(WorkerAgents):
     """An :class:`~cantata.AgentRuntime` whose agents talk to other processes through a host.
 
     Run it with ``await runtime.start()`` ... ``await runtime.stop()`` (asyncio) or
@@ -205,6 +189,7 @@ class GrpcWorkerAgentRuntime:
         )
         self._trace = TraceContext(tracer_provider)
         self._serialization = SerializationRegistry()
+        self._codec = PayloadCodec(self._serialization, payload_serialization_format)
         self._types: set[str] = set()
         self._wire_subscriptions: dict[str, pb.Subscription] = {}
         self._instances: dict[str, dict[str, Agent]] = {}
@@ -528,40 +513,6 @@ class GrpcWorkerAgentRuntime:
         finally:
             self._calls.pop(request_id, None)
 
-    # -- payloads ----------------------------------------------------------------------------
-
-    def _encode(self, message: Any, preferred: str | None = None) -> pb.Payload:
-        if message is None:
-            return pb.Payload()
-        registry = self._serialization
-        type_name = registry.type_name(message)
-        formats = (preferred or self._format, PROTOBUF_DATA_CONTENT_TYPE, JSON_DATA_CONTENT_TYPE)
-        if not any(registry.is_registered(type_name, f) for f in formats):
-            known = try_get_known_serializers_for_type(type(message))
-            if not known:
-                raise SerializationError(
-                    f"no serializer for {type(message).__qualname__}: register one with "
-                    "add_message_serializer (dataclasses, attrs classes, pydantic models and "
-                    "protobuf messages get one automatically)"
-                )
-            registry.add_serializer(known)
-            type_name = registry.type_name(message)
-        content_type = next(f for f in formats if registry.is_registered(type_name, f))
-        data = registry.serialize(message, type_name=type_name, data_content_type=content_type)
-        return pb.Payload(data_type=type_name, data_content_type=content_type, data=data)
-
-    def _decode(self, type_name: str, content_type: str, data: bytes, what: str) -> Any:
-        if not type_name:
-            return None
-        if not self._serialization.is_registered(type_name, content_type):
-            raise SerializationError(
-                f"cannot deserialize {what} of type {type_name!r} ({content_type}): this worker "
-                "has no serializer for it; register one with add_message_serializer"
-            )
-        return self._serialization.deserialize(
-            data, type_name=type_name, data_content_type=content_type
-        )
-
     # -- RPC ---------------------------------------------------------------------------------
 
     async def send_message(
@@ -591,7 +542,7 @@ class GrpcWorkerAgentRuntime:
         request = pb.RpcRequest(
             request_id=request_id,
             target=agent_id_to_proto(recipient),
-            payload=self._encode(message),
+            payload=self._codec.encode(message),
         )
         if sender is not None:
             request.source.CopyFrom(agent_id_to_proto(sender))
@@ -641,11 +592,8 @@ class GrpcWorkerAgentRuntime:
         if response.error or response.metadata.get("cantata-error-type"):
             call.finish(error=decode_error(response.error, response.metadata))
             return
-        payload = response.payload
         try:
-            result = self._decode(
-                payload.data_type, payload.data_content_type, payload.data, "the response"
-            )
+            result = self._codec.decode(response.payload, "the response")
         except Exception as exc:
             call.finish(error=exc)
         else:
@@ -657,10 +605,7 @@ class GrpcWorkerAgentRuntime:
         self._handling[request_id] = token
         response = pb.RpcResponse(request_id=request_id)
         try:
-            payload = request.payload
-            message = self._decode(
-                payload.data_type, payload.data_content_type, payload.data, "the request"
-            )
+            message = self._codec.decode(request.payload, "the request")
             target = agent_id_from_proto(request.target)
             sender = agent_id_from_proto(request.source) if request.HasField("source") else None
             message_id = request.metadata.get(MESSAGE_ID_META) or request_id
@@ -685,7 +630,7 @@ class GrpcWorkerAgentRuntime:
             finally:
                 _chain.reset(reset)
             response.payload.CopyFrom(
-                self._encode(result, request.metadata.get(RESPONSE_FORMAT_META))
+                self._codec.encode(result, request.metadata.get(RESPONSE_FORMAT_META))
             )
         except MessageCancelledError:
             if token.is_cancelled():
@@ -746,119 +691,28 @@ class GrpcWorkerAgentRuntime:
             MessageTooLargeError: the message is over the gRPC size limit.
         """
         self._check_running()
-        payload = self._encode(message)
-        event = ce.CloudEvent(
-            id=message_id or str(uuid.uuid4()),
-            source=topic_id.source,
-            spec_version="1.0",
-            type=topic_id.type,
-        )
-        attributes = event.attributes
-        attributes[DATA_CONTENT_TYPE_ATTR].ce_string = payload.data_content_type
-        attributes[DATA_SCHEMA_ATTR].ce_string = payload.data_type
-        attributes[AGENT_SENDER_TYPE_ATTR].ce_string = sender.type if sender else UNKNOWN_SENDER
-        attributes[AGENT_SENDER_KEY_ATTR].ce_string = sender.key if sender else UNKNOWN_SENDER
-        attributes[MESSAGE_KIND_ATTR].ce_string = MESSAGE_KIND_PUBLISH
-        self._trace.inject_attributes(attributes)
-        if payload.data_content_type == PROTOBUF_DATA_CONTENT_TYPE:
-            event.proto_data.ParseFromString(payload.data)
-        else:
-            event.binary_data = payload.data
+        event = self._codec.event(message, topic_id, sender, message_id or str(uuid.uuid4()))
+        self._trace.inject_attributes(event.attributes)
         self._send(pb.Message(cloudEvent=event), f"the message published to {topic_id}")
 
     async def _on_event(self, event: ce.CloudEvent) -> None:
-        attributes = event.attributes
-        sender_type = (
-            attributes[AGENT_SENDER_TYPE_ATTR].ce_string
-            if AGENT_SENDER_TYPE_ATTR in attributes
-            else ""
-        )
-        sender_key = (
-            attributes[AGENT_SENDER_KEY_ATTR].ce_string
-            if AGENT_SENDER_KEY_ATTR in attributes
-            else ""
-        )
-        sender: AgentId | None = None
-        if sender_type and (sender_type, sender_key) != (UNKNOWN_SENDER, UNKNOWN_SENDER):
-            sender = AgentId(sender_type, sender_key)
-        content_type = (
-            attributes[DATA_CONTENT_TYPE_ATTR].ce_string
-            if DATA_CONTENT_TYPE_ATTR in attributes
-            else JSON_DATA_CONTENT_TYPE
-        )
-        type_name = attributes[DATA_SCHEMA_ATTR].ce_string if DATA_SCHEMA_ATTR in attributes else ""
-        which = event.WhichOneof("data")
-        if which == "proto_data":
-            data = event.proto_data.SerializeToString()
-        elif which == "text_data":
-            data = event.text_data.encode()
-        else:
-            data = event.binary_data
-        if self._serialization.is_registered(type_name, content_type):
-            try:
-                message = self._serialization.deserialize(
-                    data, type_name=type_name, data_content_type=content_type
-                )
-            except Exception:
-                _logger.exception("dropping event %s: cannot deserialize %s", event.id, type_name)
-                return
-        else:
-            from ..._serialization import UnknownPayload
-
-            message = UnknownPayload(type_name, content_type, data)
-        topic = TopicId(event.type, event.source)
-        recipients = None
-        if RECIPIENTS_ATTR in attributes:
-            recipients = frozenset(
-                line for line in attributes[RECIPIENTS_ATTR].ce_string.split("\n") if line
-            )
-        with self._trace.handling_attributes(attributes), self._filter.only(recipients):
+        try:
+            received = self._codec.read_event(event)
+        except Exception:
+            _logger.exception("dropping event %s: its payload does not deserialize", event.id)
+            return
+        with (
+            self._trace.handling_attributes(event.attributes),
+            self._filter.only(received.recipients),
+        ):
             try:
                 await self._local.publish_message(
-                    message, topic, sender=sender, message_id=event.id
+                    received.message, received.topic, sender=received.sender, message_id=event.id
                 )
             except Exception:
                 _logger.exception("publishing event %s locally failed", event.id)
 
-    # -- agents ------------------------------------------------------------------------------
-
-    async def register_factory(
-        self,
-        type: str | AgentType,
-        agent_factory: Callable[[], T | Awaitable[T]],
-        *,
-        expected_class: type[T] | None = None,
-    ) -> AgentType:
-        """Register a factory for agents of ``type`` here and announce the type to the host.
-
-        Raises:
-            ValueError: the type is already registered in this worker, or the host refused it.
-        """
-        agent_type = type if isinstance(type, AgentType) else AgentType(type)
-        name = agent_type.type
-        if name in self._types:
-            raise ValueError(f"Agent type {name!r} is already registered")
-        AgentId(name, "validate")
-        worker = self
-
-        async def make() -> Agent:
-            agent_id = AgentInstantiationContext.current_agent_id()
-            with AgentInstantiationContext.populate_context((worker, agent_id)):
-                made = agent_factory()
-                if hasattr(made, "__await__"):
-                    made = await cast("Awaitable[T]", made)
-            agent = cast(Agent, made)
-            if expected_class is not None and not isinstance(agent, expected_class):
-                raise ValueError(
-                    f"Factory for {name!r} returned {agent.__class__.__name__}, "
-                    f"expected {expected_class.__name__}"
-                )
-            return self._filter.wrap(agent)
-
-        await self._announce_type(name)
-        await self._local.register_factory(name, make)
-        self._types.add(name)
-        return agent_type
+    # -- the host side of agent registration ----------------------------------------
 
     async def _announce_type(self, name: str) -> None:
         thread, link = self._thread, self._link
@@ -868,101 +722,6 @@ class GrpcWorkerAgentRuntime:
             await thread.run(link.register_type(name))
         except grpc.aio.AioRpcError as exc:
             raise ValueError(f"the host refused agent type {name!r}: {exc.details()}") from exc
-
-    async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
-        """Register an existing agent object under ``agent_id``; it runs in this worker.
-
-        Raises:
-            ValueError: the id exists, or the type has a factory.
-        """
-        instances = self._instances.get(agent_id.type)
-        if instances is None:
-            if agent_id.type in self._types:
-                raise ValueError(f"Agent type {agent_id.type!r} has a factory")
-            instances = {}
-
-            async def make() -> Agent:
-                wanted = AgentInstantiationContext.current_agent_id()
-                found = instances.get(wanted.key)
-                if found is None:
-                    raise UnknownAgentTypeError(
-                        wanted.type, f"No agent instance registered with id {wanted}"
-                    )
-                return self._filter.wrap(found)
-
-            await self._announce_type(agent_id.type)
-            await self._local.register_factory(agent_id.type, make)
-            self._types.add(agent_id.type)
-            self._instances[agent_id.type] = instances
-        if agent_id.key in instances:
-            raise ValueError(f"Agent with id {agent_id} already exists")
-        await agent_instance.bind_id_and_runtime(agent_id, self)
-        instances[agent_id.key] = agent_instance
-        return agent_id
-
-    def _check_local(self, agent_id: AgentId) -> None:
-        if agent_id.type not in self._types:
-            raise NotAccessibleError(
-                f"agent type {agent_id.type!r} is not served by this worker; its agents live "
-                "in another process"
-            )
-
-    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = _AGENT) -> T:
-        """The agent object for ``id`` if its type is served by this worker.
-
-        Raises:
-            NotAccessibleError: the type is served by another worker.
-            TypeError: the agent is not an instance of ``type``.
-        """
-        self._check_local(id)
-        agent = self._filter.unwrap(await self._local.try_get_underlying_agent_instance(id))
-        if not isinstance(agent, type):
-            raise TypeError(f"Agent {id} is a {agent.__class__.__name__}, not a {type.__name__}")
-        return agent
-
-    @overload
-    async def get(self, id_or_type: AgentId, /, *, lazy: bool = ...) -> AgentId: ...
-
-    @overload
-    async def get(
-        self, id_or_type: AgentType | str, /, key: str = ..., *, lazy: bool = ...
-    ) -> AgentId: ...
-
-    async def get(
-        self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
-    ) -> AgentId:
-        """The id of an agent (in any worker); ``lazy=False`` creates a local agent now."""
-        if isinstance(id_or_type, AgentId):
-            agent_id = id_or_type
-        else:
-            name = id_or_type.type if isinstance(id_or_type, AgentType) else id_or_type
-            agent_id = AgentId(name, key)
-        if not lazy and agent_id.type in self._types:
-            await self._local.get(agent_id, lazy=False)
-        return agent_id
-
-    async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
-        """Metadata of a local agent. Raises NotAccessibleError for a remote one."""
-        self._check_local(agent)
-        return (await self.try_get_underlying_agent_instance(agent)).metadata
-
-    async def agent_save_state(self, agent: AgentId) -> Mapping[str, Any]:
-        """State of a local agent. Raises NotAccessibleError for a remote one."""
-        self._check_local(agent)
-        return await self._local.agent_save_state(agent)
-
-    async def agent_load_state(self, agent: AgentId, state: Mapping[str, Any]) -> None:
-        """Load the state of a local agent. Raises NotAccessibleError for a remote one."""
-        self._check_local(agent)
-        await self._local.agent_load_state(agent, state)
-
-    async def save_state(self) -> Mapping[str, Any]:
-        """States of this worker's instantiated agents (``{"type/key": state}``)."""
-        return await self._local.save_state()
-
-    async def load_state(self, state: Mapping[str, Any]) -> None:
-        """Load states saved by :meth:`save_state` into this worker's agents."""
-        await self._local.load_state(state)
 
     # -- subscriptions and serializers -------------------------------------------------------------
 
