@@ -23,7 +23,6 @@ from typing import Any, TypeVar, cast
 
 import anyio
 import grpc
-import sniffio
 from anyio.abc import TaskGroup, TaskStatus
 from anyio.from_thread import BlockingPortal
 
@@ -87,6 +86,15 @@ _logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.runtimes.grpc.worker")
 _AGENT: Any = Agent
 _REFUSED = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 _OVERHEAD = 1024  # room for the envelope around a payload
+
+
+def _on_asyncio() -> bool:
+    """Is the calling task on asyncio? (Trio depends on sniffio; without it, asyncio.)"""
+    try:
+        import sniffio
+    except ImportError:  # pragma: no cover - sniffio comes with Trio
+        return True
+    return sniffio.current_async_library() == "asyncio"
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -226,7 +234,7 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
             RuntimeError: already started, or on Trio.
             HostConnectionError: no connection within ``connect_timeout`` seconds.
         """
-        if sniffio.current_async_library() != "asyncio":
+        if not _on_asyncio():
             raise RuntimeError(
                 "start() needs asyncio; on Trio run the worker with `async with runtime:`"
             )
@@ -299,7 +307,7 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
         self._connected = anyio.Event()
         self._connect_error = None
         inline = self._grpc_thread is False or (
-            self._grpc_thread is None and sniffio.current_async_library() == "asyncio"
+            self._grpc_thread is None and _on_asyncio()
         )
         thread = LoopThread("cantata-grpc-worker", inline=inline)
         try:
