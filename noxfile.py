@@ -58,7 +58,7 @@ def _cantata_grpc_python(session: nox.Session) -> str:
     if not (location / "bin" / "python").exists():
         session.run("python", "-m", "venv", str(location))
     python = str(location / "bin" / "python")
-    session.run(python, "-m", "pip", "install", "-q", "-e", ".[grpc]", "anyio", external=True)
+    session.run(python, "-m", "pip", "install", "-q", "-e", ".[grpc,trio]", external=True)
     return python
 
 
