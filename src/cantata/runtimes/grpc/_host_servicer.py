@@ -145,11 +145,11 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
             async for message in messages:
                 kind = message.WhichOneof("message")
                 if kind == "request":
-                    self._on_request(client, message.request)
+                    self._on_request(client, message)
                 elif kind == "response":
-                    self._on_response(client, message.response)
+                    self._on_response(client, message)
                 elif kind == "cloudEvent":
-                    self._on_event(client, message.cloudEvent)
+                    self._on_event(client, message)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the stream broke: the writer ends the call
@@ -176,7 +176,19 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
             return None
         return place(agent_id.key, workers)
 
-    def _on_request(self, client: _Client, request: pb.RpcRequest) -> None:
+    def _too_large(self, payload: pb.Payload, message: pb.Message) -> int | None:
+        """The size of ``message`` if it is over the host's send limit (payload length is a
+        cheap first check; the exact size is computed only near the limit)."""
+        limit = self._max_length
+        if limit < 0 or len(payload.data) + 4096 < limit:
+            return None
+        size = message.ByteSize()
+        return size if size > limit else None
+
+    def _on_request(self, client: _Client, message: pb.Message) -> None:
+        # The message is ours (parsed for this call): it is forwarded as it is, with the
+        # host's request id, instead of being copied.
+        request = message.request
         if request.method == CANCEL_METHOD:
             host_id = self._by_caller.pop((client.id, request.request_id), None)
             if host_id is None:
@@ -199,22 +211,22 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
                 client.id, request.request_id, UnknownAgentTypeError(request.target.type)
             )
             return
-        if 0 <= self._max_length < request.ByteSize() + 64:
+        size = self._too_large(request.payload, message)
+        if size is not None:
             self._respond_error(
                 client.id,
                 request.request_id,
-                MessageTooLargeError(request.ByteSize(), self._max_length, "the request"),
+                MessageTooLargeError(size, self._max_length, "the request"),
             )
             return
         host_id = str(next(self._ids))
         self._pending[host_id] = _Pending(client.id, request.request_id, owner)
         self._by_caller[(client.id, request.request_id)] = host_id
-        forwarded = pb.RpcRequest()
-        forwarded.CopyFrom(request)
-        forwarded.request_id = host_id
-        self._send(owner, pb.Message(request=forwarded))
+        request.request_id = host_id
+        self._send(owner, message)
 
-    def _on_response(self, client: _Client, response: pb.RpcResponse) -> None:
+    def _on_response(self, client: _Client, message: pb.Message) -> None:
+        response = message.response
         pending = self._pending.get(response.request_id)
         if pending is None or pending.target != client.id:
             _logger.debug(
@@ -223,17 +235,16 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
             return
         del self._pending[response.request_id]
         self._by_caller.pop((pending.caller, pending.caller_request_id), None)
-        if 0 <= self._max_length < response.ByteSize() + 64:
+        size = self._too_large(response.payload, message)
+        if size is not None:
             self._respond_error(
                 pending.caller,
                 pending.caller_request_id,
-                MessageTooLargeError(response.ByteSize(), self._max_length, "the response"),
+                MessageTooLargeError(size, self._max_length, "the response"),
             )
             return
-        back = pb.RpcResponse()
-        back.CopyFrom(response)
-        back.request_id = pending.caller_request_id
-        self._send(pending.caller, pb.Message(response=back))
+        response.request_id = pending.caller_request_id
+        self._send(pending.caller, message)
 
     def _recipients(self, topic: TopicId) -> tuple[AgentId, ...]:
         cached = self._recipient_cache.get(topic)
@@ -249,7 +260,8 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
         result = self._recipient_cache[topic] = tuple(found)
         return result
 
-    def _on_event(self, client: _Client, event: Any) -> None:
+    def _on_event(self, client: _Client, message: pb.Message) -> None:
+        event = message.cloudEvent
         topic = TopicId(event.type, event.source)
         by_owner: dict[str, list[AgentId]] = {}
         sharded = False
@@ -270,7 +282,7 @@ class GrpcWorkerAgentRuntimeHostServicer(pb_grpc.AgentRpcServicer):
                 )
                 target.queue.put_nowait(copy)
             else:
-                target.queue.put_nowait(pb.Message(cloudEvent=event))
+                target.queue.put_nowait(message)  # the same object to every worker
 
     # -- connections -----------------------------------------------------------------------
 

@@ -60,10 +60,17 @@ class PayloadCodec:
         self.registry = registry
         self.preferred = preferred
 
-    def encode(self, message: Any, preferred: str | None = None) -> pb.Payload:
-        """The payload for ``message``. Raises SerializationError if it has no serializer."""
+    def encode(
+        self, message: Any, preferred: str | None = None, into: pb.Payload | None = None
+    ) -> pb.Payload:
+        """The payload for ``message`` (written into ``into`` if given, saving a copy).
+
+        Raises:
+            SerializationError: the type has no serializer.
+        """
+        payload = pb.Payload() if into is None else into
         if message is None:
-            return pb.Payload()
+            return payload
         registry = self.registry
         type_name = registry.type_name(message)
         formats = (preferred or self.preferred, PROTOBUF_DATA_CONTENT_TYPE, JSON_DATA_CONTENT_TYPE)
@@ -78,8 +85,12 @@ class PayloadCodec:
             registry.add_serializer(known)
             type_name = registry.type_name(message)
         content_type = next(f for f in formats if registry.is_registered(type_name, f))
-        data = registry.serialize(message, type_name=type_name, data_content_type=content_type)
-        return pb.Payload(data_type=type_name, data_content_type=content_type, data=data)
+        payload.data = registry.serialize(
+            message, type_name=type_name, data_content_type=content_type
+        )
+        payload.data_type = type_name
+        payload.data_content_type = content_type
+        return payload
 
     def decode(self, payload: pb.Payload, what: str) -> Any:
         """The message in ``payload``. Raises SerializationError naming the type if this
@@ -97,13 +108,19 @@ class PayloadCodec:
         )
 
     def event(
-        self, message: Any, topic_id: TopicId, sender: AgentId | None, message_id: str
-    ) -> ce.CloudEvent:
-        """The CloudEvent publishing ``message`` to ``topic_id``."""
+        self,
+        event: ce.CloudEvent,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        message_id: str,
+    ) -> int:
+        """Fill ``event`` to publish ``message`` to ``topic_id``; return the data size."""
         payload = self.encode(message)
-        event = ce.CloudEvent(
-            id=message_id, source=topic_id.source, spec_version="1.0", type=topic_id.type
-        )
+        event.id = message_id
+        event.source = topic_id.source
+        event.spec_version = "1.0"
+        event.type = topic_id.type
         attributes = event.attributes
         attributes[DATA_CONTENT_TYPE_ATTR].ce_string = payload.data_content_type
         attributes[DATA_SCHEMA_ATTR].ce_string = payload.data_type
@@ -114,7 +131,7 @@ class PayloadCodec:
             event.proto_data.ParseFromString(payload.data)
         else:
             event.binary_data = payload.data
-        return event
+        return len(payload.data)
 
     def read_event(self, event: ce.CloudEvent) -> Event:
         """Decode a received CloudEvent. A type without a serializer here arrives as an

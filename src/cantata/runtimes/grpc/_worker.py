@@ -86,6 +86,7 @@ _logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.runtimes.grpc.worker")
 _AGENT: Any = Agent
 _REFUSED = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 _OVERHEAD = 1024  # room for the envelope around a payload
+_MARGIN = 128 * 1024  # envelope + metadata (tracebacks are capped at 64 KiB) below this
 
 
 def _on_asyncio() -> bool:
@@ -306,9 +307,7 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
         self._done = anyio.Event()
         self._connected = anyio.Event()
         self._connect_error = None
-        inline = self._grpc_thread is False or (
-            self._grpc_thread is None and _on_asyncio()
-        )
+        inline = self._grpc_thread is False or (self._grpc_thread is None and _on_asyncio())
         thread = LoopThread("cantata-grpc-worker", inline=inline)
         try:
             async with BlockingPortal() as portal:
@@ -488,10 +487,18 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
             elif self._tg is not None:
                 self._tg.start_soon(self._on_request, request)
 
-    def _send(self, message: pb.Message, what: str) -> None:
-        size = message.ByteSize()
-        if 0 <= self._limit < size + _OVERHEAD:
-            raise MessageTooLargeError(size, self._limit, what)
+    def _send(self, message: pb.Message, what: str, data_size: int = 0) -> None:
+        """Queue ``message`` for the host. ``data_size`` (its payload's length) spares
+        computing the exact size of messages far below the limit.
+
+        Raises:
+            MessageTooLargeError: the message is over the gRPC size limit.
+        """
+        limit = self._limit
+        if limit >= 0 and data_size + _MARGIN >= limit:
+            size = message.ByteSize()
+            if size + _OVERHEAD > limit:
+                raise MessageTooLargeError(size, limit, what)
         thread, link = self._thread, self._link
         if thread is None or link is None:
             raise RuntimeError("the worker runtime is not running")
@@ -547,13 +554,15 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise MessageCancelledError(f"message to {recipient} was cancelled before sending")
         request_id = self._next_id()
-        request = pb.RpcRequest(
-            request_id=request_id,
-            target=agent_id_to_proto(recipient),
-            payload=self._codec.encode(message),
-        )
+        envelope = pb.Message()
+        request = envelope.request
+        request.request_id = request_id
+        request.target.type = recipient.type
+        request.target.key = recipient.key
+        data_size = len(self._codec.encode(message, into=request.payload).data)
         if sender is not None:
-            request.source.CopyFrom(agent_id_to_proto(sender))
+            request.source.type = sender.type
+            request.source.key = sender.key
         if message_id is not None:
             request.metadata[MESSAGE_ID_META] = message_id
         if self._format != JSON_DATA_CONTENT_TYPE:
@@ -566,7 +575,7 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
         self._trace.inject(request.metadata)
         call = self._calls[request_id] = _Call()
         try:
-            self._send(pb.Message(request=request), f"the message to {recipient}")
+            self._send(envelope, f"the message to {recipient}", data_size)
             if cancellation_token is not None:
                 cancellation_token.add_callback(
                     lambda: call.finish(
@@ -611,7 +620,10 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
         request_id = request.request_id
         token = CancellationToken()
         self._handling[request_id] = token
-        response = pb.RpcResponse(request_id=request_id)
+        envelope = pb.Message()
+        response = envelope.response
+        response.request_id = request_id
+        data_size = 0
         try:
             message = self._codec.decode(request.payload, "the request")
             target = agent_id_from_proto(request.target)
@@ -637,9 +649,8 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
                         )
             finally:
                 _chain.reset(reset)
-            response.payload.CopyFrom(
-                self._codec.encode(result, request.metadata.get(RESPONSE_FORMAT_META))
-            )
+            preferred = request.metadata.get(RESPONSE_FORMAT_META)
+            data_size = len(self._codec.encode(result, preferred, into=response.payload).data)
         except MessageCancelledError:
             if token.is_cancelled():
                 return  # the caller gave up; nobody waits for an answer
@@ -652,7 +663,7 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
         if not self._running and self._link is None:
             return
         try:
-            self._send(pb.Message(response=response), "the response")
+            self._send(envelope, "the response", data_size)
         except MessageTooLargeError as exc:
             failed = pb.RpcResponse(request_id=request_id)
             failed.error = encode_error(exc, failed.metadata)
@@ -699,9 +710,13 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
             MessageTooLargeError: the message is over the gRPC size limit.
         """
         self._check_running()
-        event = self._codec.event(message, topic_id, sender, message_id or str(uuid.uuid4()))
+        envelope = pb.Message()
+        event = envelope.cloudEvent
+        data_size = self._codec.event(
+            event, message, topic_id, sender, message_id or str(uuid.uuid4())
+        )
         self._trace.inject_attributes(event.attributes)
-        self._send(pb.Message(cloudEvent=event), f"the message published to {topic_id}")
+        self._send(envelope, f"the message published to {topic_id}", data_size)
 
     async def _on_event(self, event: ce.CloudEvent) -> None:
         try:
