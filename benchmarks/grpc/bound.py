@@ -19,8 +19,12 @@ from typing import Any
 
 from grpc import aio
 
-from cantata.runtimes.grpc.protos import agent_worker_pb2 as pb
-from cantata.runtimes.grpc.protos import agent_worker_pb2_grpc as pb_grpc
+try:
+    from cantata.runtimes.grpc.protos import agent_worker_pb2 as pb
+    from cantata.runtimes.grpc.protos import agent_worker_pb2_grpc as pb_grpc
+except ImportError:  # in autogen's environment: the same messages from its stubs
+    from autogen_ext.runtimes.grpc.protos import agent_worker_pb2 as pb  # type: ignore
+    from autogen_ext.runtimes.grpc.protos import agent_worker_pb2_grpc as pb_grpc  # type: ignore
 
 
 class Echo(pb_grpc.AgentRpcServicer):  # type: ignore[misc]
@@ -67,6 +71,9 @@ async def client(address: str, rounds: int) -> dict[str, float]:
 
 
 def main() -> None:
+    import google.protobuf
+    import grpc
+
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     port = multiprocessing.Value("i", 0)
     server = multiprocessing.Process(target=serve, args=(port,), daemon=True)
@@ -74,7 +81,10 @@ def main() -> None:
     while port.value == 0:
         time.sleep(0.01)
     try:
-        print(json.dumps(asyncio.run(client(f"127.0.0.1:{port.value}", rounds))))
+        result: dict[str, object] = dict(asyncio.run(client(f"127.0.0.1:{port.value}", rounds)))
+        result["grpcio"] = grpc.__version__
+        result["protobuf"] = google.protobuf.__version__
+        print(json.dumps(result))
     finally:
         server.terminate()
         server.join()
