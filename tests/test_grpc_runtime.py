@@ -685,3 +685,22 @@ async def test_stop_when_idle_handles_what_came_back(anyio_backend: str) -> None
             await worker.publish_message(Ask(str(n)), TopicId("counted", f"k{n % 3}"))
         await worker.stop_when_idle()  # the publishes went through the host and back
         assert sorted(seen) == [str(n) for n in range(10)]
+
+
+async def test_cancelled_while_connecting_leaves_nothing_running(anyio_backend: str) -> None:
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    worker = make_worker(host_address=address)
+    with anyio.move_on_after(0.5) as scope:
+        async with worker:
+            pass
+    assert scope.cancelled_caught
+    if anyio_backend == "asyncio":
+        with anyio.move_on_after(0.5) as scope:
+            await worker.start()
+        assert scope.cancelled_caught
+    # the worker can start afterwards, once a host is there
+    async with in_process_host() as host:
+        worker = make_worker(host_address=host.address)
+        async with worker:
+            with pytest.raises(UnknownAgentTypeError):
+                await worker.send_message(Ask("x"), AgentId("nobody", "k"))

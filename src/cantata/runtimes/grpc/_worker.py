@@ -260,12 +260,17 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
                 else:
                     self._run_error = error
 
-        self._bg_task = asyncio.get_running_loop().create_task(run())
+        task = self._bg_task = asyncio.get_running_loop().create_task(run())
         try:
             await started
-        finally:
-            if started.done() and started.exception() is not None:
-                self._bg_task = None
+        except BaseException:
+            # failed, or the caller was cancelled while connecting: nothing is left running
+            self._bg_task = None
+            task.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait([task])
+            self._run_error = None
+            raise
 
     async def __aenter__(self) -> GrpcWorkerAgentRuntime:
         if self._stop_requested is not None:
