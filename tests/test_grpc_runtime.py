@@ -704,3 +704,33 @@ async def test_cancelled_while_connecting_leaves_nothing_running(anyio_backend: 
         async with worker:
             with pytest.raises(UnknownAgentTypeError):
                 await worker.send_message(Ask("x"), AgentId("nobody", "k"))
+
+
+async def test_a_worker_joining_a_type_under_traffic_fails_no_request(anyio_backend: str) -> None:
+    """The host places keys on a new worker as soon as it registers the type; the worker is
+    ready for them by then."""
+    from _grpc_messages import Echo
+
+    async with in_process_host() as host:
+        with processes() as procs:
+            await start_worker(procs, host.address)
+            async with (
+                make_worker(host_address=host.address) as caller,
+                make_worker(host_address=host.address) as joiner,
+            ):
+                answers: list[Answer] = []
+                registered = anyio.Event()
+
+                async def traffic() -> None:
+                    n = 0
+                    while not registered.is_set() or n < 400:
+                        answer = await caller.send_message(Ask("x"), AgentId("echo", f"k{n % 20}"))
+                        answers.append(answer)
+                        n += 1
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(traffic)
+                    await anyio.sleep(0.05)
+                    await Echo.register(joiner, "echo", Echo, skip_class_subscriptions=True)
+                    registered.set()
+                assert {a.pid for a in answers[-100:]} >= {os.getpid()}  # the joiner serves

@@ -16,7 +16,7 @@ import logging
 import signal
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -202,6 +202,7 @@ class GrpcWorkerAgentRuntime(WorkerAgents):
         self._types: set[str] = set()
         self._wire_subscriptions: dict[str, pb.Subscription] = {}
         self._instances: dict[str, dict[str, Agent]] = {}
+        self._makers: dict[str, Callable[[], Awaitable[Agent]]] = {}
         self._filter = RecipientFilter()
         self._ids = f"{uuid.uuid4().hex[:12]}-"
         self._counter = 0

@@ -32,6 +32,21 @@ class WorkerAgents:
     _types: set[str]
     _instances: dict[str, dict[str, Agent]]
     _filter: RecipientFilter
+    # The local runtime's factory for a type looks its maker up here at creation time, so a
+    # type is registered locally before the host routes to it, and a registration the host
+    # refused can be retried with another factory.
+    _makers: dict[str, Callable[[], Awaitable[Agent]]]
+
+    async def _register_locally(self, name: str, maker: Callable[[], Awaitable[Agent]]) -> None:
+        fresh = name not in self._makers
+        self._makers[name] = maker
+        if fresh:
+            makers = self._makers
+
+            async def make() -> Agent:
+                return await makers[name]()
+
+            await self._local.register_factory(name, make)
 
     async def _announce_type(self, name: str) -> None:
         raise NotImplementedError
@@ -69,8 +84,9 @@ class WorkerAgents:
                 )
             return self._filter.wrap(agent)
 
+        # local first: the host routes to this worker as soon as it knows the type
+        await self._register_locally(name, make)
         await self._announce_type(name)
-        await self._local.register_factory(name, make)
         self._types.add(name)
         return agent_type
 
@@ -95,8 +111,8 @@ class WorkerAgents:
                     )
                 return self._filter.wrap(found)
 
+            await self._register_locally(agent_id.type, make)
             await self._announce_type(agent_id.type)
-            await self._local.register_factory(agent_id.type, make)
             self._types.add(agent_id.type)
             self._instances[agent_id.type] = instances
         if agent_id.key in instances:
