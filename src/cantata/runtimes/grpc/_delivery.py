@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from ... import AgentRuntime  # public names: the runtime core is free to move
 from ..._agent_id import AgentId
 from ..._agent_metadata import AgentMetadata
 from ..._agents._agent import Agent
 from ..._message_context import MessageContext
-from ..._runtime._protocol import AgentRuntime
 
 _only: ContextVar[frozenset[str] | None] = ContextVar("cantata.grpc.placed", default=None)
 

@@ -26,13 +26,13 @@ import grpc
 from anyio.abc import TaskGroup, TaskStatus
 from anyio.from_thread import BlockingPortal
 
+from ... import SingleThreadedAgentRuntime
 from ..._agent_id import AgentId
 from ..._agents._agent import Agent
 from ..._cancellation_token import CancellationToken
 from ..._constants import ROOT_LOGGER_NAME
 from ..._contexts import MessageHandlerContext
 from ..._message_context import MessageContext
-from ..._runtime._single_threaded import SingleThreadedAgentRuntime
 from ..._serialization import (
     JSON_DATA_CONTENT_TYPE,
     PROTOBUF_DATA_CONTENT_TYPE,

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast, overload
 
+from ... import (
+    AgentRuntime,  # public names: the runtime core is free to move
+    SingleThreadedAgentRuntime,
+)
 from ..._agent_id import AgentId
 from ..._agent_metadata import AgentMetadata
 from ..._agent_type import AgentType
 from ..._agents._agent import Agent
 from ..._contexts import AgentInstantiationContext
-from ..._runtime._protocol import AgentRuntime
-from ..._runtime._single_threaded import SingleThreadedAgentRuntime
 from ...exceptions import NotAccessibleError, UnknownAgentTypeError
 from ._delivery import RecipientFilter
 
