@@ -36,7 +36,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def examples(session: nox.Session) -> None:
     """Run every example program as a user would (offline: no openai installed)."""
-    session.install("-e", ".[image,diskcache,mcp]")
+    session.install("-e", ".[image,diskcache,mcp,grpc]")
     import pathlib
 
     for path in sorted(pathlib.Path("examples").glob("*.py")):
@@ -57,3 +57,48 @@ def docs(session: nox.Session) -> None:
     the package index; once installed, ``nox -R -s docs`` builds offline."""
     session.install("-e", ".[docs]")
     session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+def _cantata_grpc_python(session: nox.Session) -> str:
+    """A second environment with cantata[grpc] (autogen pins an older protobuf)."""
+    import pathlib
+
+    location = pathlib.Path(session.create_tmp()) / "cantata-grpc"
+    if not (location / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(location))
+    python = str(location / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "-q", "-e", ".[grpc,trio]", external=True)
+    return python
+
+
+@nox.session(python=PYTHON)
+def interop(session: nox.Session) -> None:
+    """autogen-ext 0.7.5's gRPC host and workers with cantata's, both ways."""
+    session.install("autogen-ext[grpc]==0.7.5", "autogen-core==0.7.5")
+    autogen_python = f"{session.virtualenv.location}/bin/python"
+    cantata_python = _cantata_grpc_python(session)
+    session.run(
+        "python",
+        "benchmarks/grpc/interop.py",
+        "--autogen-python",
+        autogen_python,
+        "--cantata-python",
+        cantata_python,
+    )
+
+
+@nox.session(python=PYTHON)
+def bench_grpc(session: nox.Session) -> None:
+    """The gRPC runtime benchmark beside autogen-ext 0.7.5's (``-- --repeat 5``)."""
+    session.install("autogen-ext[grpc]==0.7.5", "autogen-core==0.7.5")
+    autogen_python = f"{session.virtualenv.location}/bin/python"
+    cantata_python = _cantata_grpc_python(session)
+    session.run(
+        "python",
+        "benchmarks/grpc/bench.py",
+        "--autogen-python",
+        autogen_python,
+        "--cantata-python",
+        cantata_python,
+        *session.posargs,
+    )

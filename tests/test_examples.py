@@ -239,6 +239,7 @@ TESTED_ELSEWHERE = {
     "code_execution": "tests/test_examples_code_execution.py",
     "code_execution_tool": "tests/test_examples_code_execution.py",
     "find_a_race": "tests/test_examples_find_a_race.py",
+    "distributed_runtime": "tests/test_examples_grpc.py",
 }
 EXAMPLES = EXAMPLE_NAMES
 

@@ -1,0 +1,1 @@
+"""Agent runtimes beyond the in-process one (``cantata.runtimes.grpc``: the distributed runtime)."""
