@@ -2,9 +2,9 @@
 
 Each self-contained Python snippet runs as a script in a fresh interpreter. The
 OpenAI-compatible snippet talks to a loopback chat-completions server
-(``tests/_openai_server.py``) through ``OPENAI_BASE_URL``; the
-Anthropic and Ollama snippets to loopback Messages API and ``/api/chat`` servers
-(``tests/_scripted_server.py``) through ``ANTHROPIC_BASE_URL`` and ``OLLAMA_HOST``. The README's "Messages and state"
+(``tests/_openai_server.py``) through ``OPENAI_BASE_URL``; the Anthropic and Ollama
+snippets to loopback Messages API and ``/api/chat`` servers (``tests/_scripted_server.py``)
+through ``ANTHROPIC_BASE_URL`` and ``OLLAMA_HOST``. The README's "Messages and state"
 snippets continue the quick start and run after it.
 
 The site's pages (``docs/*.md``) include the README's sections, so those blocks are the

@@ -37,7 +37,6 @@ from ._tokens import count_text_tokens
 __all__ = ["BaseOpenAIChatCompletionClient"]
 
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
-_T = TypeVar("_T")
 _RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "stream", "tools"})
 
 

@@ -21,11 +21,11 @@ from cantata._constants import EVENT_LOGGER_NAME
 from cantata.logging import ToolCallEvent
 from cantata.models import ChatCompletionClient
 
+from ..._genai_spans import start_tool_span
 from .._cancellation import token_cancel_scope
 from .._result import TextResultContent, ToolResult
 from .._schema import ToolSchema
 from .._static_workbench import ToolOverride
-from .._telemetry import start_tool_span
 from .._workbench import Workbench
 from ._actor import McpSessionActor
 from ._config import McpServerParams
