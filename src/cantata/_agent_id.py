@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Final, Self
 
 from cantata._agent_type import AgentType
@@ -44,11 +45,13 @@ def _check_agent_type(value: str | AgentType) -> str:
     return value
 
 
-class AgentId:
+class AgentId(tuple[str, str]):
     """Identifies an agent instance: an agent type plus a key within that type.
 
     Instances are immutable, hashable and compare equal when both their type and key
     are equal. ``str(agent_id)`` is ``"type/key"`` and :meth:`from_str` parses it back.
+    An id is a ``(type, key)`` pair underneath, so hashing and comparing it cost what a
+    tuple's do (ids are the keys of the runtime's tables).
 
     Args:
         type: The agent type, a string or an :class:`AgentType`. It must be non-empty
@@ -60,17 +63,13 @@ class AgentId:
         TypeError: *type* is neither a ``str`` nor an :class:`AgentType`.
     """
 
-    __slots__ = ("_hash", "_key", "_type")
+    __slots__ = ()
 
-    _type: str
-    _key: str
-    _hash: int
+    def __new__(cls, type: str | AgentType, key: str) -> Self:
+        return tuple.__new__(cls, (_check_agent_type(type), key))
 
     def __init__(self, type: str | AgentType, key: str) -> None:
-        type_str = _check_agent_type(type)
-        self._type = type_str
-        self._key = key
-        self._hash = hash((type_str, key))
+        """See the class docstring."""
 
     @classmethod
     def from_str(cls, agent_id: str) -> Self:
@@ -87,37 +86,33 @@ class AgentId:
             raise ValueError(f"Invalid agent id {agent_id!r}: expected the form 'type/key'")
         return cls(type_str, key)
 
-    @property
-    def type(self) -> str:
-        """The agent type."""
-        return self._type
-
-    @property
-    def key(self) -> str:
-        """The key of the instance within its type."""
-        return self._key
+    type = property(itemgetter(0), doc="The agent type.")
+    key = property(itemgetter(1), doc="The key of the instance within its type.")
 
     def __str__(self) -> str:
-        return f"{self._type}/{self._key}"
+        return f"{self[0]}/{self[1]}"
 
     def __repr__(self) -> str:
-        return f"AgentId(type={self._type!r}, key={self._key!r})"
-
-    def __hash__(self) -> int:
-        return self._hash
+        return f"AgentId(type={self[0]!r}, key={self[1]!r})"
 
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
-        if not isinstance(other, AgentId):
-            return NotImplemented
-        return self._hash == other._hash and self._type == other._type and self._key == other._key
+        if isinstance(other, AgentId):
+            return tuple.__eq__(self, other)
+        return False if isinstance(other, tuple) else NotImplemented  # not equal to a pair
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__
 
     def __reduce__(self) -> tuple[Callable[[str, str], AgentId], tuple[str, str]]:
-        return (type(self), (self._type, self._key))
+        return (type(self), (self[0], self[1]))
 
 
-_new_object = object.__new__
+_new_tuple = tuple.__new__
 
 
 def _agent_id_unchecked(type: str, key: str) -> AgentId:
@@ -128,8 +123,4 @@ def _agent_id_unchecked(type: str, key: str) -> AgentId:
     invalid type produces an :class:`AgentId` that :meth:`AgentId.from_str` and
     the constructor would reject.
     """
-    agent_id: AgentId = _new_object(AgentId)
-    agent_id._type = type
-    agent_id._key = key
-    agent_id._hash = hash((type, key))
-    return agent_id
+    return _new_tuple(AgentId, (type, key))

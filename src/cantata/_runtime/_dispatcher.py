@@ -181,8 +181,13 @@ class Dispatcher:
             if agent is None:
                 agent = await self._directory.get(recipient)
             coro = self._start(agent, delivery, depth)
-            done, value = _first_step(delivery.context, coro)
-            result = value if done else await RunInContext(delivery.context, coro, value)
+            context = delivery.context
+            try:  # the first step right here: a handler that only awaits the runtime ends in it
+                yielded = context.run(coro.send, None)
+            except StopIteration as stop:
+                result = stop.value
+            else:
+                result = await RunInContext(context, coro, yielded)
             if self._interventions or event_logger.isEnabledFor(INFO):
                 result = await self._respond(delivery, result)
             return result
@@ -376,8 +381,9 @@ class Dispatcher:
         if self.trace_hooks or event_logger.isEnabledFor(INFO):
             announce_delivery(self.trace_hooks, delivery, rpc)
         context = delivery.context
-        context.run(_handler_agent_var.set, recipient)
-        context.run(chain_var.set, Hop(recipient, context.get(chain_var) if rpc else None, depth))
+        context.run(
+            _enter, recipient, Hop(recipient, context.get(chain_var) if rpc else None, depth)
+        )
         if token is None and delivery.reply is None and self._tracer is None:
             handler: Coroutine[Any, Any, Any] = agent.on_message(delivery.message, ctx)
             return handler  # nobody but the handler itself can cancel it
@@ -729,6 +735,12 @@ class Dispatcher:
             if id(box) not in seen:
                 seen.add(id(box))
                 yield from box.queue
+
+
+def _enter(recipient: AgentId, hop: Hop) -> None:
+    """Mark the current context as the handler context of ``recipient`` at ``hop``."""
+    _handler_agent_var.set(recipient)
+    chain_var.set(hop)
 
 
 def _take(queue: deque[_T], index: int) -> _T:

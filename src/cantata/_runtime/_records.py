@@ -65,15 +65,18 @@ class Delivery:
         message_id: str,
     ) -> Delivery:
         """An RPC from ``sender`` (or from outside any agent) to ``recipient``."""
-        return cls(
-            message=message,
-            recipient=recipient,
-            sender=sender,
-            topic_id=None,
-            token=token,
-            message_id=message_id,
-            context=contextvars.copy_context(),
-        )
+        # On the dispatch path: the slots are set directly, which costs half of a call of
+        # the keyword-only ``__init__``.
+        delivery = _new(cls)
+        delivery.message = message
+        delivery.recipient = recipient
+        delivery.sender = sender
+        delivery.topic_id = None
+        delivery.token = token
+        delivery.message_id = message_id
+        delivery.context = copy_context()
+        delivery.reply = None
+        return delivery
 
     @classmethod
     def publish(
@@ -86,15 +89,20 @@ class Delivery:
         message_id: str,
     ) -> Delivery:
         """A published message for one subscriber."""
-        return cls(
-            message=message,
-            recipient=recipient,
-            sender=sender,
-            topic_id=topic_id,
-            token=token,
-            message_id=message_id,
-            context=contextvars.copy_context(),
-        )
+        delivery = _new(cls)
+        delivery.message = message
+        delivery.recipient = recipient
+        delivery.sender = sender
+        delivery.topic_id = topic_id
+        delivery.token = token
+        delivery.message_id = message_id
+        delivery.context = copy_context()
+        delivery.reply = None
+        return delivery
+
+
+_new = object.__new__
+copy_context = contextvars.copy_context
 
 
 class Mailbox:
