@@ -29,7 +29,7 @@ ASYNCIO_ONLY = {
 def _entry(name: str) -> str:
     """The expression the example's script form gives to ``asyncio.run``."""
     source = (EXAMPLES_DIR / f"{name}.py").read_text(encoding="utf-8")
-    calls = re.findall(r"^\s+asyncio\.run\((.+)\)\s*$", source, re.MULTILINE)
+    calls: list[str] = re.findall(r"^\s+asyncio\.run\((.+)\)\s*$", source, re.MULTILINE)
     assert calls, f"{name} has no asyncio.run(...) line"
     return calls[-1]
 
