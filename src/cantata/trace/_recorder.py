@@ -56,11 +56,13 @@ class TraceRecorder(logging.Handler):
 
     Example::
 
-        recorder = TraceRecorder()
+        import cantata.trace
+
+        recorder = cantata.trace.TraceRecorder()
         with recorder.attach(runtime):
             async with runtime:
                 ...
-        recorder.write("run.jsonl")
+        recorder.write(f"{directory}/run.jsonl")
 
     While attached, the ``cantata.events`` logger is set to ``INFO`` and does not propagate
     to its parents (so a test log is not flooded); both are restored on detach. Events of

@@ -46,8 +46,9 @@ class AnthropicChatCompletionClient(
 
     Example::
 
-        client = AnthropicChatCompletionClient(model="claude-sonnet-4-5")
-        result = await client.create([UserMessage(content="Hi", source="user")])
+        client = AnthropicChatCompletionClient(model="claude-sonnet-4-5", api_key="sk-ant-...")
+        print(client.model_info["family"])  # claude-4-5-sonnet
+        # result = await client.create([UserMessage(content="Hi", source="user")])
 
     Raises:
         ValueError: No ``model``; an unknown model without ``model_info``; ``tools`` or
