@@ -37,7 +37,6 @@ reports it from the next stop call and every waiting caller is answered.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import math
 from collections import deque
@@ -454,42 +453,6 @@ class Dispatcher:
                 self._unhandled.append(exc)
         return exc
 
-    async def _deliver(self, delivery: Delivery) -> None:
-        """Run a queued delivery in the current worker and settle its reply."""
-        reply = delivery.reply
-        if reply is not None and reply.done:
-            return  # the caller gave up before delivery: nothing to deliver
-        token = delivery.token
-        if token is not None and token.is_cancelled():
-            if reply is not None:
-                self._finish(reply, error=MessageCancelledError("message was cancelled"))
-            return
-        try:
-            recipient = delivery.recipient
-            agent = self._agents.get(recipient)
-            if agent is None:
-                agent = await self._directory.get(recipient)
-            coro = self._start(agent, delivery, 0)
-            done, value = _first_step(delivery.context, coro)
-            result = value if done else await RunInContext(delivery.context, coro, value)
-            if reply is not None and (self._interventions or event_logger.isEnabledFor(INFO)):
-                result = await self._respond(delivery, result)
-        except BaseException as exc:
-            if _cancel_requested():  # the runtime stops its workers
-                if reply is not None:
-                    self._finish(reply, error=RuntimeStoppedError(delivery.recipient))
-                raise
-            error = self._failed(delivery, exc)
-            if error is not exc:
-                error.__cause__ = exc
-            if reply is not None:
-                self._finish(reply, error=error)
-            elif not isinstance(error, (Exception, MessageCancelledError)):
-                raise  # e.g. SystemExit from a publish handler: it ends the workers
-        else:
-            if reply is not None:
-                self._finish(reply, value=result)
-
     # -- replies --------------------------------------------------------------------------
 
     def _finish(
@@ -579,7 +542,7 @@ class Dispatcher:
                 await self._execute(delivery, box, worker)
             elif ready and self._dispatching:
                 box = ready.popleft() if self._scheduler is None else self._choose_box()
-                await self._run_next(box, worker)
+                await self._execute(self._take_next(box), box, worker)
             else:
                 self._parked = True
                 self._wakeup = anyio.Event()
@@ -602,8 +565,8 @@ class Dispatcher:
             return resumes.popleft()
         return _take(resumes, self._scheduler.choose_resume(len(resumes)))
 
-    async def _run_next(self, box: Mailbox, worker: Worker) -> None:
-        """Start the next delivery of a scheduled ``box`` in ``worker``."""
+    def _take_next(self, box: Mailbox) -> Delivery:
+        """Take the next delivery of a scheduled ``box``; it counts as running from now."""
         delivery = box.queue.popleft()
         self._queued -= 1
         self._in_flight += 1
@@ -612,15 +575,51 @@ class Dispatcher:
         if box.queue and box.running < box.limit:
             box.scheduled = True
             self._ready.append(box)
-        await self._execute(delivery, box, worker)
+        return delivery
 
     async def _execute(self, delivery: Delivery, box: Mailbox, worker: Worker) -> None:
+        """Run a delivery that counts as running in ``worker``; settle its reply."""
         worker.in_user = True
         if not self._keeper_armed:
             self._keeper_armed = True
             self._keeper_event.set()
+        reply = delivery.reply
+        token = delivery.token
         try:
-            await self._deliver(delivery)
+            if reply is not None and reply.done:
+                return  # the caller gave up before delivery: nothing to deliver
+            if token is not None and token.is_cancelled():
+                if reply is not None:
+                    self._finish(reply, error=MessageCancelledError("message was cancelled"))
+                return
+            recipient = delivery.recipient
+            agent = self._agents.get(recipient)
+            if agent is None:
+                agent = await self._directory.get(recipient)
+            coro = self._start(agent, delivery, 0)
+            context = delivery.context
+            try:  # the first step right here: a handler that only awaits the runtime ends in it
+                yielded = context.run(coro.send, None)
+            except StopIteration as stop:
+                result = stop.value
+            else:
+                result = await RunInContext(context, coro, yielded)
+            if reply is not None:
+                if self._interventions or event_logger.isEnabledFor(INFO):
+                    result = await self._respond(delivery, result)
+                self._finish(reply, value=result)
+        except BaseException as exc:
+            if _cancel_requested():  # the runtime stops its workers
+                if reply is not None:
+                    self._finish(reply, error=RuntimeStoppedError(delivery.recipient))
+                raise
+            error = self._failed(delivery, exc)
+            if error is not exc:
+                error.__cause__ = exc
+            if reply is not None:
+                self._finish(reply, error=error)
+            elif not isinstance(error, (Exception, MessageCancelledError)):
+                raise  # e.g. SystemExit from a publish handler: it ends the workers
         finally:
             worker.in_user = False
             self._release(box)
@@ -642,7 +641,7 @@ class Dispatcher:
         box = self._ready.popleft() if self._scheduler is None else self._choose_box()
         self._stepping = True
         try:
-            await self._run_next(box, Worker())
+            await self._execute(self._take_next(box), box, Worker())
         finally:
             self._stepping = False
         return True
@@ -754,18 +753,6 @@ def _take(queue: deque[_T], index: int) -> _T:
     item = queue[index]
     del queue[index]
     return item
-
-
-def _first_step(context: contextvars.Context, coro: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
-    """Run ``coro`` up to its first suspension inside ``context``.
-
-    Returns ``(True, result)`` if it finished (a handler that only awaits the runtime
-    usually does), else ``(False, what it yielded)`` for :class:`RunInContext` to go on with.
-    """
-    try:
-        return False, context.run(coro.send, None)
-    except StopIteration as stop:
-        return True, stop.value
 
 
 def _cancel_requested() -> bool:
