@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -153,21 +153,10 @@ def start_agent_span(
     provider: Any, operation: str, name: str, agent_id: str | None, description: str | None
 ) -> Iterator[None]:
     """A current ``create_agent`` / ``invoke_agent`` span on *provider*'s cantata tracer."""
-    trace = sys.modules["opentelemetry.trace"]
-    with provider.get_tracer(TRACER_NAME).start_as_current_span(
-        f"{operation} {name}",
-        kind=trace.SpanKind.CLIENT,
-        attributes=_agent_attributes(operation, name, agent_id, description),
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        try:
-            yield
-        except GeneratorExit:
-            raise
-        except BaseException as exc:
-            _record_error(trace, span, exc)
-            raise
+    with _agent_span(
+        operation, name, agent_id, description, provider.get_tracer(TRACER_NAME), None
+    ):
+        yield
 
 
 class _UnrecordedSpan:
@@ -244,6 +233,19 @@ def _public_span(
             raise
 
 
+def _agent_span(
+    operation: str,
+    name: str,
+    agent_id: str | None,
+    description: str | None,
+    tracer: Tracer | None,
+    parent: Span | None,
+) -> AbstractContextManager[Span]:
+    """A current ``{operation} {name}`` agent span (kind ``CLIENT``); see :func:`_public_span`."""
+    attributes = _agent_attributes(operation, name, agent_id, description)
+    return _public_span(f"{operation} {name}", "CLIENT", attributes, tracer, parent)
+
+
 @contextmanager
 def trace_tool_span(
     tool_name: str,
@@ -299,8 +301,7 @@ def trace_create_agent_span(
         created = _instantiation_var.get(None)
         if created is not None:
             agent_id = str(created[1])
-    attributes = _agent_attributes("create_agent", agent_name, agent_id, agent_description)
-    with _public_span(f"create_agent {agent_name}", "CLIENT", attributes, tracer, parent) as s:
+    with _agent_span("create_agent", agent_name, agent_id, agent_description, tracer, parent) as s:
         yield s
 
 
@@ -326,6 +327,5 @@ def trace_invoke_agent_span(
     Yields:
         The span. An exception leaving the block is recorded on it and re-raised.
     """
-    attributes = _agent_attributes("invoke_agent", agent_name, agent_id, agent_description)
-    with _public_span(f"invoke_agent {agent_name}", "CLIENT", attributes, tracer, parent) as s:
+    with _agent_span("invoke_agent", agent_name, agent_id, agent_description, tracer, parent) as s:
         yield s
