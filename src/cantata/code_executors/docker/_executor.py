@@ -21,7 +21,6 @@ from cantata._cancellation_token import CancellationToken
 from cantata._components import Component
 from cantata.code_executor import CodeBlock, CodeExecutor, build_python_functions_file
 from cantata.code_executor._func_with_reqs import AnyFunction, function_name, required_packages
-from cantata.tools._cancellation import token_cancel_scope
 
 from .._common import (
     DEFAULT_MAX_OUTPUT_BYTES,
@@ -30,13 +29,21 @@ from .._common import (
     CommandLineCodeResult,
     ExecutionProgress,
     OutputBuffer,
-    block_path,
-    normalise_language,
     relative_to_work_dir,
     silence_pip,
 )
-from .._functions import FUNCTION_PROMPT_TEMPLATE, check_functions, format_functions_for_prompt
-from .._turns import Turns
+from .._execution import (
+    SUPPORTED_LANGUAGES,
+    Executions,
+    block_file,
+    block_language,
+    check_arguments,
+    report_timeout,
+    run_blocks,
+    work_dir_of,
+    write_block_file,
+)
+from .._functions import FUNCTION_PROMPT_TEMPLATE, format_functions_for_prompt
 
 __all__ = [
     "DockerCommandLineCodeExecutor",
@@ -166,15 +173,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         "cantata.code_executors.docker.DockerCommandLineCodeExecutor"
     )
 
-    SUPPORTED_LANGUAGES: ClassVar[list[str]] = [
-        "bash",
-        "shell",
-        "sh",
-        "pwsh",
-        "powershell",
-        "ps1",
-        "python",
-    ]
+    SUPPORTED_LANGUAGES: ClassVar[list[str]] = list(SUPPORTED_LANGUAGES)
     FUNCTION_PROMPT_TEMPLATE: ClassVar[str] = FUNCTION_PROMPT_TEMPLATE
 
     def __init__(
@@ -196,11 +195,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         delete_tmp_files: bool = False,
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> None:
-        if timeout < 1:
-            raise ValueError("Timeout must be greater than or equal to 1.")
-        if max_output_bytes < 2:
-            raise ValueError("max_output_bytes must be at least 2")
-        check_functions(functions, functions_module)
+        check_arguments(timeout, max_output_bytes, functions, functions_module)
         self._image = image
         self._container_name = container_name or f"cantata-code-exec-{uuid.uuid4()}"
         self._timeout = timeout
@@ -222,9 +217,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         self._finalizers: list[weakref.finalize[Any, Any]] = []
         self._started = False
         self._functions_ready = not self._functions
-        self._lock = Turns()
-        self._running: set[anyio.CancelScope] = set()
-        self._generation = 0
+        self._executions = Executions()
 
     # -- properties -----------------------------------------------------------------------
 
@@ -250,14 +243,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         Raises:
             RuntimeError: No directory was given and the executor is not started.
         """
-        if self._given_work_dir is not None:
-            return self._given_work_dir
-        if self._temp_dir is None:
-            raise RuntimeError(
-                "The executor has no working directory yet: its temporary directory is "
-                "created by start() (or async with)"
-            )
-        return self._temp_dir
+        return work_dir_of(self._given_work_dir, self._temp_dir)
 
     @property
     def bind_dir(self) -> Path:
@@ -357,7 +343,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
             DockerEngineUnavailableError: No Docker engine answered.
             RuntimeError: The container did not start (its status is in the message).
         """
-        async with self._lock:
+        async with self._executions.lock:
             await self._start()
 
     async def _start(self) -> None:
@@ -408,10 +394,8 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         executions waiting for their turn), stop the container (unless
         ``stop_container=False``) and remove the temporary working directory. Stopping a
         stopped executor does nothing."""
-        self._generation += 1
-        for scope in list(self._running):
-            scope.cancel()
-        async with self._lock:
+        self._executions.interrupt()
+        async with self._executions.lock:
             if not self._started:
                 return
             self._started = False
@@ -427,10 +411,8 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         """
         if not self._started:
             raise RuntimeError("The executor is not started")
-        self._generation += 1
-        for scope in list(self._running):
-            scope.cancel()
-        async with self._lock:
+        self._executions.interrupt()
+        async with self._executions.lock:
             container = self._container
             await self._in_thread(lambda: container.restart(timeout=_KILL_GRACE_SECONDS))
             status = await self._in_thread(self._container_status, container)
@@ -458,60 +440,32 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
                 timeout plus a margin (the block is killed in the container).
             ValueError: Setting up the functions failed.
         """
-        generation = self._generation
-        progress = ExecutionProgress(self._max_output_bytes)
-        with token_cancel_scope(cancellation_token, "Code execution"):
-            async with self._lock:
-                if generation != self._generation:
-                    return progress.stopped()
-                if not self._started:
-                    await self._start()
-                with anyio.CancelScope() as stop_scope:
-                    self._running.add(stop_scope)
-                    try:
-                        await self._execute(code_blocks, progress)
-                    finally:
-                        self._running.discard(stop_scope)
-                if stop_scope.cancelled_caught:
-                    return progress.stopped()
-        return progress.result(progress.exit_code)
 
-    async def _execute(self, code_blocks: list[CodeBlock], progress: ExecutionProgress) -> None:
-        if not self._functions_ready:
-            await self._setup_functions()
-        files: list[Path] = []
-        try:
-            for block in code_blocks:
-                if not await self._run_block(block, files, progress):
-                    break
-        finally:
-            if self._delete_tmp_files:
-                with anyio.CancelScope(shield=True):
-                    for path in files:
-                        await anyio.Path(path).unlink(missing_ok=True)
+        async def execute(progress: ExecutionProgress) -> None:
+            if not self._functions_ready:
+                await self._setup_functions()
+
+            async def run_block(block: CodeBlock, files: list[Path]) -> bool:
+                return await self._run_block(block, files, progress)
+
+            await run_blocks(code_blocks, run_block, self._delete_tmp_files)
+
+        return await self._executions.run(
+            cancellation_token, self._max_output_bytes, self._start, execute
+        )
 
     async def _run_block(
         self, block: CodeBlock, files: list[Path], progress: ExecutionProgress
     ) -> bool:
         """Run one block; return whether the next may run."""
-        language = normalise_language(block.language)
-        if language not in self.SUPPORTED_LANGUAGES:
-            supported = ", ".join(self.SUPPORTED_LANGUAGES)
-            return progress.fail(
-                f"Unsupported language {block.language!r} (supported: {supported})"
-            )
+        language = block_language(block, self.SUPPORTED_LANGUAGES, progress)
+        if language is None:
+            return False
         code = silence_pip(block.code, language)
         work_dir = self.work_dir
-        try:
-            path = block_path(code, language, work_dir)
-        except ValueError as exc:
-            return progress.fail(str(exc))
-        try:
-            await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
-            await anyio.Path(path).write_text(code, encoding="utf-8")
-        except OSError as exc:
-            return progress.fail(f"Could not write the block's file {path}: {exc}")
-        files.append(path)
+        path = block_file(code, language, work_dir, progress)
+        if path is None or not await write_block_file(path, code, files, progress):
+            return False
         relative = relative_to_work_dir(path, work_dir)
         progress.code_file = f"{CONTAINER_WORK_DIR}/{relative}"
         exit_code, output = await self._exec_block(
@@ -520,10 +474,7 @@ class DockerCommandLineCodeExecutor(CodeExecutor, Component[DockerCommandLineCod
         progress.add(output)
         progress.exit_code = exit_code
         if exit_code == 124:
-            progress.add(
-                f"\nTimeout: the block ran longer than {self._timeout} seconds and was stopped\n"
-            )
-            return False
+            return report_timeout(progress, self._timeout)
         return exit_code == 0
 
     @staticmethod

@@ -19,7 +19,6 @@ from cantata._cancellation_token import CancellationToken
 from cantata._components import Component
 from cantata.code_executor import CodeBlock, CodeExecutor, build_python_functions_file
 from cantata.code_executor._func_with_reqs import AnyFunction, function_name, required_packages
-from cantata.tools._cancellation import token_cancel_scope
 
 from .._common import (
     DEFAULT_MAX_OUTPUT_BYTES,
@@ -27,14 +26,22 @@ from .._common import (
     SHELL_LANGUAGES,
     CommandLineCodeResult,
     ExecutionProgress,
-    block_path,
-    normalise_language,
     silence_pip,
 )
-from .._functions import FUNCTION_PROMPT_TEMPLATE, check_functions, format_functions_for_prompt
+from .._execution import (
+    SUPPORTED_LANGUAGES,
+    Executions,
+    block_file,
+    block_language,
+    check_arguments,
+    report_timeout,
+    run_blocks,
+    work_dir_of,
+    write_block_file,
+)
+from .._functions import FUNCTION_PROMPT_TEMPLATE, format_functions_for_prompt
 from .._runner import run_command
 from .._sanitize import dangerous_shell_command
-from .._turns import Turns
 
 __all__ = ["LocalCommandLineCodeExecutor", "LocalCommandLineCodeExecutorConfig"]
 
@@ -120,15 +127,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         "cantata.code_executors.local.LocalCommandLineCodeExecutor"
     )
 
-    SUPPORTED_LANGUAGES: ClassVar[list[str]] = [
-        "bash",
-        "shell",
-        "sh",
-        "pwsh",
-        "powershell",
-        "ps1",
-        "python",
-    ]
+    SUPPORTED_LANGUAGES: ClassVar[list[str]] = list(SUPPORTED_LANGUAGES)
     FUNCTION_PROMPT_TEMPLATE: ClassVar[str] = FUNCTION_PROMPT_TEMPLATE
 
     def __init__(
@@ -142,11 +141,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         *,
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> None:
-        if timeout < 1:
-            raise ValueError("Timeout must be greater than or equal to 1.")
-        if max_output_bytes < 2:
-            raise ValueError("max_output_bytes must be at least 2")
-        check_functions(functions, functions_module)
+        check_arguments(timeout, max_output_bytes, functions, functions_module)
         self._timeout = timeout
         self._given_work_dir = None if work_dir is None else Path(work_dir)
         self._functions: list[AnyFunction] = list(functions)
@@ -158,9 +153,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         self._temp_dir_finalizer: weakref.finalize[Any, Any] | None = None
         self._started = False
         self._functions_ready = not self._functions
-        self._lock = Turns()
-        self._running: set[anyio.CancelScope] = set()
-        self._generation = 0
+        self._executions = Executions()
 
     # -- properties -----------------------------------------------------------------------
 
@@ -177,14 +170,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
             RuntimeError: No directory was given and the executor is not started (its
                 temporary directory does not exist yet).
         """
-        if self._given_work_dir is not None:
-            return self._given_work_dir
-        if self._temp_dir is None:
-            raise RuntimeError(
-                "The executor has no working directory yet: its temporary directory is "
-                "created by start() (or async with)"
-            )
-        return self._temp_dir
+        return work_dir_of(self._given_work_dir, self._temp_dir)
 
     @property
     def functions(self) -> list[str]:
@@ -221,7 +207,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
     async def start(self) -> None:
         """Create the working directory (a temporary one if none was given). Starting a
         started executor does nothing."""
-        async with self._lock:
+        async with self._executions.lock:
             await self._start()
 
     async def _start(self) -> None:
@@ -244,10 +230,8 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         executions still waiting for their turn), wait for it, and remove the temporary
         working directory. A given working directory is kept. Stopping a stopped executor
         does nothing."""
-        self._generation += 1
-        for scope in list(self._running):
-            scope.cancel()
-        async with self._lock:
+        self._executions.interrupt()
+        async with self._executions.lock:
             if not self._started:
                 return
             self._started = False
@@ -289,67 +273,41 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
                 (the running block was killed).
             ValueError: Setting up the functions failed (pip or importing the module).
         """
-        generation = self._generation
-        progress = ExecutionProgress(self._max_output_bytes)
-        with token_cancel_scope(cancellation_token, "Code execution"):
-            async with self._lock:
-                if generation != self._generation:
-                    return progress.stopped()
-                if not self._started:
-                    await self._start()
-                with anyio.CancelScope() as stop_scope:
-                    self._running.add(stop_scope)
-                    try:
-                        await self._execute(code_blocks, progress)
-                    finally:
-                        self._running.discard(stop_scope)
-                if stop_scope.cancelled_caught:
-                    return progress.stopped()
-        return progress.result(progress.exit_code)
 
-    async def _execute(self, code_blocks: list[CodeBlock], progress: ExecutionProgress) -> None:
-        work_dir = self.work_dir
-        if not self._functions_ready:
-            await self._setup_functions(work_dir)
-        files: list[Path] = []
-        try:
-            for block in code_blocks:
-                if not await self._run_block(block, work_dir, files, progress):
-                    break
-        finally:
-            if self._cleanup_temp_files:
-                with anyio.CancelScope(shield=True):
-                    for path in files:
-                        await anyio.Path(path).unlink(missing_ok=True)
+        async def execute(progress: ExecutionProgress) -> None:
+            work_dir = self.work_dir
+            if not self._functions_ready:
+                await self._setup_functions(work_dir)
+
+            async def run_block(block: CodeBlock, files: list[Path]) -> bool:
+                return await self._run_block(block, work_dir, files, progress)
+
+            await run_blocks(code_blocks, run_block, self._cleanup_temp_files)
+
+        return await self._executions.run(
+            cancellation_token, self._max_output_bytes, self._start, execute
+        )
 
     async def _run_block(
         self, block: CodeBlock, work_dir: Path, files: list[Path], progress: ExecutionProgress
     ) -> bool:
         """Run one block; return whether the next may run."""
-        language = normalise_language(block.language)
-        if language not in self.SUPPORTED_LANGUAGES:
-            supported = ", ".join(self.SUPPORTED_LANGUAGES)
-            return progress.fail(
-                f"Unsupported language {block.language!r} (supported: {supported})"
-            )
+        language = block_language(block, self.SUPPORTED_LANGUAGES, progress)
+        if language is None:
+            return False
         code = silence_pip(block.code, language)
         if language in SHELL_LANGUAGES:
             problem = dangerous_shell_command(code)
             if problem is not None:
                 return progress.fail(f"The block was not run: it contains {problem}.")
-        try:
-            path = block_path(code, language, work_dir)
-        except ValueError as exc:
-            return progress.fail(str(exc))
+        path = block_file(code, language, work_dir, progress)
+        if path is None:
+            return False
         argv = self._command(language, path)
         if argv is None:
             return progress.fail("PowerShell (pwsh or powershell) is not installed.")
-        try:
-            await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
-            await anyio.Path(path).write_text(code, encoding="utf-8")
-        except OSError as exc:
-            return progress.fail(f"Could not write the block's file {path}: {exc}")
-        files.append(path)
+        if not await write_block_file(path, code, files, progress):
+            return False
         progress.code_file = str(path)
         try:
             outcome = await run_command(
@@ -364,10 +322,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor, Component[LocalCommandLineCodeE
         progress.add(outcome.output)
         progress.exit_code = outcome.exit_code
         if outcome.timed_out:
-            progress.add(
-                f"\nTimeout: the block ran longer than {self._timeout} seconds and was stopped\n"
-            )
-            return False
+            return report_timeout(progress, self._timeout)
         return outcome.exit_code == 0
 
     def _python(self) -> str:
