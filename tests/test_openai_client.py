@@ -31,12 +31,9 @@ from cantata.models import (
     ModelInfo,
     SystemMessage,
     UserMessage,
+    _events,
 )
-from cantata.models.openai import (
-    AzureOpenAIChatCompletionClient,
-    OpenAIChatCompletionClient,
-    _base_client,
-)
+from cantata.models.openai import AzureOpenAIChatCompletionClient, OpenAIChatCompletionClient
 from cantata.tools import FunctionTool, ToolSchema
 
 pytestmark = pytest.mark.anyio
@@ -478,9 +475,9 @@ async def test_events_not_built_when_disabled(
     def explode(**kwargs: Any) -> None:
         raise AssertionError("event built while the logger is disabled")
 
-    monkeypatch.setattr(_base_client, "LLMCallEvent", explode)
-    monkeypatch.setattr(_base_client, "LLMStreamStartEvent", explode)
-    monkeypatch.setattr(_base_client, "LLMStreamEndEvent", explode)
+    monkeypatch.setattr(_events, "LLMCallEvent", explode)
+    monkeypatch.setattr(_events, "LLMStreamStartEvent", explode)
+    monkeypatch.setattr(_events, "LLMStreamEndEvent", explode)
     logger = logging.getLogger(EVENT_LOGGER_NAME)
     monkeypatch.setattr(logger, "level", logging.WARNING)
     monkeypatch.setattr(logger, "disabled", False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import anyio
@@ -10,7 +10,7 @@ import anyio
 from cantata._cancellation_token import CancellationToken
 from cantata.exceptions import MessageCancelledError
 
-__all__ = ["run_cancellable"]
+__all__ = ["next_cancellable", "run_cancellable"]
 
 _T = TypeVar("_T")
 
@@ -34,3 +34,21 @@ async def run_cancellable(func: Callable[[], Awaitable[_T]], token: Cancellation
         finally:
             token._remove_cancel_hook(handle)
     raise MessageCancelledError("The model call was cancelled")
+
+
+async def next_cancellable(
+    iterator: AsyncIterator[_T], token: CancellationToken | None
+) -> _T | None:
+    """The next item of *iterator* (``None`` at its end), awaited with :func:`run_cancellable`.
+
+    Raises:
+        MessageCancelledError: The token was cancelled before or during the wait.
+    """
+
+    async def step() -> _T | None:
+        try:
+            return await iterator.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    return await run_cancellable(step, token)

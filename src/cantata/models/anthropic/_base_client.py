@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
-import logging
 import math
 import re
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -17,17 +14,17 @@ from anthropic.resources.messages import AsyncMessages
 from pydantic import BaseModel
 
 from cantata._cancellation_token import CancellationToken
-from cantata._constants import EVENT_LOGGER_NAME
-from cantata.logging import LLMCallEvent, LLMStreamEndEvent, LLMStreamStartEvent
 from cantata.models import (
     ChatCompletionClient,
     CreateResult,
     LLMMessage,
     ModelInfo,
     RequestUsage,
-    validate_model_info,
 )
-from cantata.models._cancellable import run_cancellable
+from cantata.models._cancellable import next_cancellable, run_cancellable
+from cantata.models._client_info import resolve_model_info
+from cantata.models._events import log_call, log_stream_end, log_stream_start
+from cantata.models._request_args import check_extra_create_args, route_unknown_to_extra_body
 from cantata.models._secrets import mask_secret
 from cantata.models._strict_schema import strict_schema
 from cantata.models._structured import check_structured
@@ -40,7 +37,6 @@ from ._results import Reply, StreamAccumulator, reply_from_message
 
 __all__ = ["JSON_INSTRUCTION", "BaseAnthropicChatCompletionClient"]
 
-_event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "system", "stream", "tools", "tool_choice"})
 _FENCED: Final = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
 JSON_INSTRUCTION: Final = (
@@ -106,15 +102,9 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
         model = create_args.get("model")
         if not model or not isinstance(model, str):
             raise ValueError("model is required")
-        if model_info is None:
-            model_info = _model_info.get_info(model)
-            if model_info is None:
-                raise ValueError(
-                    f"model_info is required for model {model!r}: it is not a known Claude "
-                    "model. Pass model_info={'vision': ..., 'function_calling': ..., "
-                    "'json_output': ..., 'family': ..., 'structured_output': ...}."
-                )
-        validate_model_info(model_info)
+        model_info = resolve_model_info(
+            model, model_info, _model_info.get_info, "known Claude model"
+        )
         self._client = client
         self._create_args: dict[str, Any] = dict(create_args)
         self._model_info: ModelInfo = model_info
@@ -142,9 +132,7 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
         extra_create_args: Mapping[str, Any],
     ) -> tuple[dict[str, Any], type[BaseModel] | None, bool]:
         """The SDK call's arguments, the structured output class, and whether JSON mode is on."""
-        reserved = _RESERVED_EXTRA_KEYS.intersection(extra_create_args)
-        if reserved:
-            raise ValueError(f"extra_create_args cannot set {sorted(reserved)}")
+        check_extra_create_args(extra_create_args, _RESERVED_EXTRA_KEYS)
         request = {**self._create_args, **extra_create_args}
         output_type, json_mode = self._output_mode(request, json_output)
         converted = convert_messages(messages, self._model_info, self._memory)
@@ -172,7 +160,7 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
                 {"name": name, "input_schema": {"type": "object"}} for name in converted.tool_names
             ]
             request["tool_choice"] = {"type": "none"}
-        _route_unknown_to_extra_body(request)
+        route_unknown_to_extra_body(request, AsyncMessages.create)
         return request, output_type, json_mode
 
     def _output_mode(
@@ -233,15 +221,7 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
 
         response = await run_cancellable(call, cancellation_token)
         result = self._finish(reply_from_message(response), json_mode)
-        if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
-                LLMCallEvent(
-                    messages=_logged_messages(request),
-                    response=response.model_dump(mode="json"),
-                    prompt_tokens=result.usage.prompt_tokens,
-                    completion_tokens=result.usage.completion_tokens,
-                )
-            )
+        log_call(_logged_messages(request), response, result)
         check_structured(result, output_type)
         return result
 
@@ -270,9 +250,7 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
             messages, tools, tool_choice, json_output, extra_create_args
         )
         request["stream"] = True
-        log_events = _event_logger.isEnabledFor(logging.INFO)
-        if log_events:
-            _event_logger.info(LLMStreamStartEvent(messages=_logged_messages(request)))
+        log_events = log_stream_start(_logged_messages(request))
         api = self._client.messages
 
         async def open_stream() -> Any:
@@ -280,16 +258,9 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
 
         stream = await run_cancellable(open_stream, cancellation_token)
         iterator = stream.__aiter__()
-
-        async def next_event() -> Any:
-            try:
-                return await iterator.__anext__()
-            except StopAsyncIteration:
-                return None
-
         accumulator = StreamAccumulator()
         try:
-            while (event := await run_cancellable(next_event, cancellation_token)) is not None:
+            while (event := await next_cancellable(iterator, cancellation_token)) is not None:
                 text = accumulator.add(event)
                 if text:
                     yield text
@@ -302,14 +273,7 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
         if closing:
             yield closing
         result = self._finish(accumulator.reply(), json_mode)
-        if log_events:
-            _event_logger.info(
-                LLMStreamEndEvent(
-                    response=result.model_dump(mode="json"),
-                    prompt_tokens=result.usage.prompt_tokens,
-                    completion_tokens=result.usage.completion_tokens,
-                )
-            )
+        log_stream_end(result, log_events)
         check_structured(result, output_type)
         yield result
 
@@ -363,21 +327,3 @@ def _logged_messages(request: Mapping[str, Any]) -> list[dict[str, Any]]:
     if "system" in request:
         messages.insert(0, {"role": "system", "content": request["system"]})
     return messages
-
-
-@functools.cache
-def _sdk_parameters() -> frozenset[str]:
-    signature = inspect.signature(AsyncMessages.create)
-    return frozenset(signature.parameters) - {"self"}
-
-
-def _route_unknown_to_extra_body(request: dict[str, Any]) -> None:
-    """Move arguments the SDK does not name into ``extra_body``, which it merges into
-    the JSON body."""
-    known = _sdk_parameters()
-    unknown = [key for key in request if key not in known]
-    if unknown:
-        extra_body = dict(request.get("extra_body") or {})
-        for key in unknown:
-            extra_body[key] = request.pop(key)
-        request["extra_body"] = extra_body

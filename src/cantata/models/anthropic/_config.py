@@ -8,7 +8,8 @@ from typing import Any, Final, Literal, Required, cast
 from pydantic import BaseModel, ConfigDict, SecretStr
 from typing_extensions import TypedDict
 
-from cantata.models import ModelCapabilities, ModelFamily, ModelInfo
+from cantata.models import ModelCapabilities, ModelInfo
+from cantata.models._client_info import info_from_capabilities
 
 __all__ = [
     "BEDROCK_KEYS",
@@ -216,16 +217,9 @@ def split_config(
     create_args = {key: kwargs[key] for key in CREATE_ARG_KEYS if kwargs.get(key) is not None}
     create_args["model"] = model
     create_args.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
-    model_info = cast(ModelInfo | None, kwargs.get("model_info"))
-    capabilities = kwargs.get("model_capabilities")
-    if model_info is None and capabilities is not None:
-        model_info = {
-            "vision": bool(capabilities.get("vision", False)),
-            "function_calling": bool(capabilities.get("function_calling", False)),
-            "json_output": bool(capabilities.get("json_output", False)),
-            "family": ModelFamily.UNKNOWN,
-            "structured_output": bool(capabilities.get("structured_output", False)),
-        }
+    model_info = info_from_capabilities(
+        cast(ModelInfo | None, kwargs.get("model_info")), kwargs.get("model_capabilities")
+    )
     return {"client_args": client_args, "create_args": create_args, "model_info": model_info}
 
 

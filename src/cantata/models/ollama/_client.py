@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Final, Self, TypeVar
@@ -15,18 +14,18 @@ from typing_extensions import Unpack
 
 from cantata._cancellation_token import CancellationToken
 from cantata._components import Component
-from cantata._constants import EVENT_LOGGER_NAME
-from cantata.logging import LLMCallEvent, LLMStreamEndEvent, LLMStreamStartEvent
 from cantata.models import (
     ChatCompletionClient,
     CreateResult,
     LLMMessage,
     ModelInfo,
     RequestUsage,
-    validate_model_info,
 )
-from cantata.models._cancellable import run_cancellable
+from cantata.models._cancellable import next_cancellable, run_cancellable
+from cantata.models._client_info import resolve_model_info
+from cantata.models._events import log_call, log_stream_end, log_stream_start
 from cantata.models._pickling import PickledAsKeywords
+from cantata.models._request_args import check_extra_create_args
 from cantata.models._structured import check_structured
 from cantata.models._tool_schema import chosen_tool_name, tool_schema
 from cantata.models._usage import UsageCounter
@@ -46,7 +45,6 @@ from ._retry import is_retriable, retry_delay
 
 __all__ = ["OllamaChatCompletionClient"]
 
-_event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "stream", "tools"})
 _T = TypeVar("_T")
 
@@ -101,16 +99,7 @@ class OllamaChatCompletionClient(
     def __init__(self, **kwargs: Unpack[BaseOllamaClientConfiguration]) -> None:
         split = split_config(kwargs)
         model = str(kwargs["model"])
-        model_info = split["model_info"]
-        if model_info is None:
-            model_info = _model_info.get_info(model)
-            if model_info is None:
-                raise ValueError(
-                    f"model_info is required for model {model!r}: it is not a known model. "
-                    "Pass model_info={'vision': ..., 'function_calling': ..., "
-                    "'json_output': ..., 'family': ..., 'structured_output': ...}."
-                )
-        validate_model_info(model_info)
+        model_info = resolve_model_info(model, split["model_info"], _model_info.get_info)
         self._raw_config: dict[str, Any] = dict(kwargs)
         self._client = AsyncClient(**split["client_args"])
         self._create_args: dict[str, Any] = split["create_args"]
@@ -138,9 +127,7 @@ class OllamaChatCompletionClient(
         json_output: bool | type[BaseModel] | None,
         extra_create_args: Mapping[str, Any],
     ) -> tuple[dict[str, Any], type[BaseModel] | None]:
-        reserved = _RESERVED_EXTRA_KEYS.intersection(extra_create_args)
-        if reserved:
-            raise ValueError(f"extra_create_args cannot set {sorted(reserved)}")
+        check_extra_create_args(extra_create_args, _RESERVED_EXTRA_KEYS)
         request = dict(self._create_args)
         options = dict(request.get("options") or {})
         for key, value in extra_create_args.items():
@@ -222,15 +209,7 @@ class OllamaChatCompletionClient(
         response = await run_cancellable(call, cancellation_token)
         result = result_from_response(response, self._model_info["family"])
         self._usage.add(result.usage)
-        if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
-                LLMCallEvent(
-                    messages=request["messages"],
-                    response=response.model_dump(mode="json"),
-                    prompt_tokens=result.usage.prompt_tokens,
-                    completion_tokens=result.usage.completion_tokens,
-                )
-            )
+        log_call(request["messages"], response, result)
         check_structured(result, output_type)
         return result
 
@@ -254,9 +233,7 @@ class OllamaChatCompletionClient(
         request, output_type = self._build_request(
             messages, tools, tool_choice, json_output, extra_create_args
         )
-        log_events = _event_logger.isEnabledFor(logging.INFO)
-        if log_events:
-            _event_logger.info(LLMStreamStartEvent(messages=request["messages"]))
+        log_events = log_stream_start(request["messages"])
         client = self._client
         streams: list[AsyncIterator[Any]] = []
 
@@ -283,14 +260,7 @@ class OllamaChatCompletionClient(
                 if text:
                     yield text
                 iterator = streams[-1]
-
-                async def next_chunk() -> Any:
-                    try:
-                        return await iterator.__anext__()
-                    except StopAsyncIteration:
-                        return None
-
-                while (chunk := await run_cancellable(next_chunk, cancellation_token)) is not None:
+                while (chunk := await next_cancellable(iterator, cancellation_token)) is not None:
                     text = accumulator.add(chunk)
                     if text:
                         yield text
@@ -305,14 +275,7 @@ class OllamaChatCompletionClient(
             yield closing
         result = accumulator.result(self._model_info["family"])
         self._usage.add(result.usage)
-        if log_events:
-            _event_logger.info(
-                LLMStreamEndEvent(
-                    response=result.model_dump(mode="json"),
-                    prompt_tokens=result.usage.prompt_tokens,
-                    completion_tokens=result.usage.completion_tokens,
-                )
-            )
+        log_stream_end(result, log_events)
         check_structured(result, output_type)
         yield result
 

@@ -8,7 +8,8 @@ from typing import Any, Final, Literal, cast
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypedDict
 
-from cantata.models import ModelCapabilities, ModelFamily, ModelInfo
+from cantata.models import ModelCapabilities, ModelInfo
+from cantata.models._client_info import info_from_capabilities
 
 __all__ = [
     "CLIENT_KEYS",
@@ -121,16 +122,9 @@ def split_config(kwargs: Mapping[str, Any]) -> SplitConfig:
         create_args["options"] = dict(kwargs["options"])
     if kwargs.get("response_format") is not None:
         create_args["format"] = kwargs["response_format"]
-    model_info = cast(ModelInfo | None, kwargs.get("model_info"))
-    capabilities = kwargs.get("model_capabilities")
-    if model_info is None and capabilities is not None:
-        model_info = {
-            "vision": bool(capabilities.get("vision", False)),
-            "function_calling": bool(capabilities.get("function_calling", False)),
-            "json_output": bool(capabilities.get("json_output", False)),
-            "family": ModelFamily.UNKNOWN,
-            "structured_output": bool(capabilities.get("structured_output", False)),
-        }
+    model_info = info_from_capabilities(
+        cast(ModelInfo | None, kwargs.get("model_info")), kwargs.get("model_capabilities")
+    )
     return {
         "client_args": client_args,
         "create_args": create_args,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
-import logging
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any, Final, cast
 
 import anyio
@@ -16,18 +13,19 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel
 
 from cantata._cancellation_token import CancellationToken
-from cantata._constants import EVENT_LOGGER_NAME
-from cantata.logging import LLMCallEvent, LLMStreamEndEvent, LLMStreamStartEvent
 from cantata.models import (
     ChatCompletionClient,
     CreateResult,
     LLMMessage,
     ModelInfo,
     RequestUsage,
-    validate_model_info,
 )
-from cantata.models._cancellable import run_cancellable as _run_cancellable
+from cantata.models._cancellable import next_cancellable, run_cancellable
+from cantata.models._client_info import resolve_model_info
+from cantata.models._events import log_call, log_stream_end, log_stream_start
+from cantata.models._request_args import check_extra_create_args, route_unknown_to_extra_body
 from cantata.models._secrets import mask_secret as _mask
+from cantata.models._usage import UsageCounter
 
 from . import _model_info
 from ._messages import MessageConverter, structured_response_format, tool_param, tool_schema
@@ -36,7 +34,6 @@ from ._tokens import count_text_tokens
 
 __all__ = ["BaseOpenAIChatCompletionClient"]
 
-_event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _RESERVED_EXTRA_KEYS: Final = frozenset({"messages", "stream", "tools"})
 
 
@@ -79,21 +76,12 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         model = create_args.get("model")
         if not model or not isinstance(model, str):
             raise ValueError("model is required")
-        if model_info is None:
-            model_info = _model_info.get_info(model)
-            if model_info is None:
-                raise ValueError(
-                    f"model_info is required for model {model!r}: it is not a known "
-                    "model. Pass model_info={'vision': ..., 'function_calling': ..., "
-                    "'json_output': ..., 'family': ..., 'structured_output': ...}."
-                )
-        validate_model_info(model_info)
+        model_info = resolve_model_info(model, model_info, _model_info.get_info)
         self._client = client
         self._create_args: dict[str, Any] = dict(create_args)
         self._model_info: ModelInfo = model_info
         self._converter = MessageConverter(model_info, add_name_prefixes, include_name_in_message)
-        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._usage = UsageCounter()
         self._closed = False
 
     @property
@@ -115,9 +103,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         json_output: bool | type[BaseModel] | None,
         extra_create_args: Mapping[str, Any],
     ) -> tuple[dict[str, Any], type[BaseModel] | None]:
-        reserved = _RESERVED_EXTRA_KEYS.intersection(extra_create_args)
-        if reserved:
-            raise ValueError(f"extra_create_args cannot set {sorted(reserved)}")
+        check_extra_create_args(extra_create_args, _RESERVED_EXTRA_KEYS)
         extra = dict(extra_create_args)
         choice = _tool_choice_request(tool_choice)
         if "tool_choice" in extra:
@@ -132,7 +118,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         request = {**self._create_args, **extra}
         output_type = self._output_type(request, json_output)
         request["messages"] = self._converter.convert(messages)
-        _route_unknown_to_extra_body(request)
+        route_unknown_to_extra_body(request, AsyncCompletions.create)
         if tools:
             if not self._model_info["function_calling"]:
                 raise ValueError("This model does not support function calling.")
@@ -196,18 +182,10 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             response: ChatCompletion = await completions.create(**request)
             return response
 
-        response = await _run_cancellable(call, cancellation_token)
+        response = await run_cancellable(call, cancellation_token)
         result = result_from_completion(response, self._model_info["family"])
-        self._add_usage(result.usage)
-        if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
-                LLMCallEvent(
-                    messages=request["messages"],
-                    response=response.model_dump(mode="json"),
-                    prompt_tokens=result.usage.prompt_tokens,
-                    completion_tokens=result.usage.completion_tokens,
-                )
-            )
+        self._usage.add(result.usage)
+        log_call(request["messages"], response, result)
         refusal = response.choices[0].message.refusal if response.choices else None
         check_structured(result, output_type, refusal)
         return result
@@ -240,27 +218,17 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             request["stream_options"] = {"include_usage": include_usage}
         elif request.get("stream_options") is None:
             request["stream_options"] = {"include_usage": True}
-        log_events = _event_logger.isEnabledFor(logging.INFO)
-        if log_events:
-            _event_logger.info(LLMStreamStartEvent(messages=request["messages"]))
+        log_events = log_stream_start(request["messages"])
         completions = self._client.chat.completions
 
         async def open_stream() -> Any:
             return await completions.create(**request)
 
-        stream = await _run_cancellable(open_stream, cancellation_token)
-        iterator = stream.__aiter__()
-
-        async def next_chunk() -> ChatCompletionChunk | None:
-            try:
-                chunk: ChatCompletionChunk = await iterator.__anext__()
-            except StopAsyncIteration:
-                return None
-            return chunk
-
+        stream = await run_cancellable(open_stream, cancellation_token)
+        iterator: AsyncIterator[ChatCompletionChunk] = stream.__aiter__()
         accumulator = StreamAccumulator()
         try:
-            while (chunk := await _run_cancellable(next_chunk, cancellation_token)) is not None:
+            while (chunk := await next_cancellable(iterator, cancellation_token)) is not None:
                 text = accumulator.add(chunk)
                 if text:
                     yield text
@@ -268,32 +236,18 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             with anyio.CancelScope(shield=True):
                 await stream.close()
         result = accumulator.result(self._model_info["family"])
-        self._add_usage(result.usage)
-        if log_events:
-            _event_logger.info(
-                LLMStreamEndEvent(
-                    response=result.model_dump(mode="json"),
-                    prompt_tokens=result.usage.prompt_tokens,
-                    completion_tokens=result.usage.completion_tokens,
-                )
-            )
+        self._usage.add(result.usage)
+        log_stream_end(result, log_events)
         check_structured(result, output_type)
         yield result
 
     # -- usage, tokens, close ----------------------------------------------------
 
-    def _add_usage(self, usage: RequestUsage) -> None:
-        self._actual_usage = usage
-        self._total_usage = RequestUsage(
-            prompt_tokens=self._total_usage.prompt_tokens + usage.prompt_tokens,
-            completion_tokens=self._total_usage.completion_tokens + usage.completion_tokens,
-        )
-
     def actual_usage(self) -> RequestUsage:
-        return self._actual_usage
+        return self._usage.actual
 
     def total_usage(self) -> RequestUsage:
-        return self._total_usage
+        return self._usage.total
 
     def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
         """Count the prompt tokens of *messages* and *tools*.
@@ -337,24 +291,6 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             f"{type(self).__name__}(model={self._create_args['model']!r}, "
             f"base_url={base_url!r}, api_key={_mask(api_key)!r})"
         )
-
-
-@functools.cache
-def _sdk_parameters() -> frozenset[str]:
-    signature = inspect.signature(AsyncCompletions.create)
-    return frozenset(signature.parameters) - {"self"}
-
-
-def _route_unknown_to_extra_body(request: dict[str, Any]) -> None:
-    """Move arguments the SDK does not name (provider extensions such as ``top_k``)
-    into ``extra_body``, which the SDK merges into the JSON body."""
-    known = _sdk_parameters()
-    unknown = [key for key in request if key not in known]
-    if unknown:
-        extra_body = dict(request.get("extra_body") or {})
-        for key in unknown:
-            extra_body[key] = request.pop(key)
-        request["extra_body"] = extra_body
 
 
 def _tool_choice_request(value: Any) -> str | dict[str, Any]:

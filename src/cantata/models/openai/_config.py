@@ -7,7 +7,8 @@ from typing import Any, Final, Literal, NotRequired, Required, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from cantata.models import ModelFamily, ModelInfo
+from cantata.models import ModelInfo
+from cantata.models._client_info import info_from_capabilities
 
 from ._messages import structured_response_format
 
@@ -281,16 +282,9 @@ def split_config(kwargs: Mapping[str, Any], client_keys: frozenset[str]) -> Spli
     client_args = {key: kwargs[key] for key in client_keys if kwargs.get(key) is not None}
     create_args = {key: kwargs[key] for key in CREATE_ARG_KEYS if key in kwargs}
     create_args["model"] = kwargs["model"]
-    model_info = cast(ModelInfo | None, kwargs.get("model_info"))
-    capabilities = kwargs.get("model_capabilities")
-    if model_info is None and capabilities is not None:
-        model_info = {
-            "vision": bool(capabilities.get("vision", False)),
-            "function_calling": bool(capabilities.get("function_calling", False)),
-            "json_output": bool(capabilities.get("json_output", False)),
-            "family": ModelFamily.UNKNOWN,
-            "structured_output": bool(capabilities.get("structured_output", False)),
-        }
+    model_info = info_from_capabilities(
+        cast(ModelInfo | None, kwargs.get("model_info")), kwargs.get("model_capabilities")
+    )
     return {
         "client_args": client_args,
         "create_args": create_args,
