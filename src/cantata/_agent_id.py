@@ -68,9 +68,6 @@ class AgentId(tuple[str, str]):
     def __new__(cls, type: str | AgentType, key: str) -> Self:
         return tuple.__new__(cls, (_check_agent_type(type), key))
 
-    def __init__(self, type: str | AgentType, key: str) -> None:
-        """See the class docstring."""
-
     @classmethod
     def from_str(cls, agent_id: str) -> Self:
         """Parse a ``"type/key"`` string.
