@@ -53,19 +53,23 @@ class AgentId(tuple[str, str]):
     An id is a ``(type, key)`` pair underneath, so hashing and comparing it cost what a
     tuple's do (ids are the keys of the runtime's tables).
 
-    Args:
-        type: The agent type, a string or an :class:`AgentType`. It must be non-empty
-            and contain only letters, digits, ``_``, ``-`` and ``.``.
-        key: The key of the instance within its type. Any string is accepted.
-
-    Raises:
-        ValueError: *type* is not a valid agent type.
-        TypeError: *type* is neither a ``str`` nor an :class:`AgentType`.
+    Build one with ``AgentId(type, key)``.
     """
 
     __slots__ = ()
 
     def __new__(cls, type: str | AgentType, key: str) -> Self:
+        """Make the id of the agent ``key`` of ``type``.
+
+        Args:
+            type: The agent type, a string or an :class:`AgentType`. It must be non-empty
+                and contain only letters, digits, ``_``, ``-`` and ``.``.
+            key: The key of the instance within its type. Any string is accepted.
+
+        Raises:
+            ValueError: *type* is not a valid agent type.
+            TypeError: *type* is neither a ``str`` nor an :class:`AgentType`.
+        """
         return tuple.__new__(cls, (_check_agent_type(type), key))
 
     @classmethod
