@@ -108,10 +108,8 @@ def test_fifo_gives_the_plain_runtime_trace(backend: str) -> None:
     assert len(plain) > 10
     assert _trace_of(False, strategy="fifo", backend=backend) == plain
     assert _trace_of(False, strategy="fifo", backend=backend, virtual_time=False) == plain
-    if backend == "asyncio":  # asyncio's own order is FIFO too: also with sleeps
-        with_io: list[DeliveryRecord] = []
-        anyio.run(_busy_scenario, SingleThreadedAgentRuntime(), with_io, backend=backend)
-        assert _trace_of(strategy="fifo", backend=backend) == with_io
+    # With real sleeps the plain runtime's order is the timers' order on a loaded machine,
+    # so it is not compared here; "fifo" under virtual time is deterministic (next test).
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -190,7 +190,7 @@ async def restore_checkpoint(
         if not any(sub == subscription for sub in existing):
             subscriptions.add(subscription)
     for delivery in deliveries:
-        dispatcher.publish(delivery)
+        dispatcher.enqueue(delivery)
 
 
 def _dump_subscription(subscription: Subscription) -> dict[str, str]:

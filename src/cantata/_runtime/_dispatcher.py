@@ -3,7 +3,7 @@
 A message's path
 ----------------
 ``send_message`` and ``publish_message`` validate, run the intervention handlers and hand a
-:class:`Delivery` to :meth:`Dispatcher.send` or :meth:`Dispatcher.publish`. From there:
+:class:`Delivery` to :meth:`Dispatcher.send` or :meth:`Dispatcher.enqueue`. From there:
 
 * **Inline RPC.** An RPC to an agent that may run it now (idle with nothing queued, room
   under its ``max_concurrency``, or re-entrant: see :meth:`Dispatcher._admit`) runs in the
@@ -200,8 +200,9 @@ class Dispatcher:
         finally:
             self._release(box)
 
-    def publish(self, delivery: Delivery) -> None:
-        """Put ``delivery`` in its recipient's mailbox (never suspends)."""
+    def enqueue(self, delivery: Delivery) -> None:
+        """Put ``delivery`` in its recipient's mailbox (never suspends): every publish, and
+        every RPC that cannot run now."""
         recipient = delivery.recipient
         box = self._boxes.get(recipient)
         if box is None:
@@ -218,7 +219,7 @@ class Dispatcher:
                 delivery.recipient, f"the runtime failed: {self._failure!r}"
             ) from self._failure
         reply = delivery.reply = Reply()
-        self.publish(delivery)
+        self.enqueue(delivery)
         chain = () if parent is None else tuple(parent.agents())
         for agent in chain:
             self._waiting_on.setdefault(agent, []).append(delivery.recipient)

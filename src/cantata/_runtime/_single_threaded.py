@@ -216,10 +216,10 @@ class SingleThreadedAgentRuntime:
         token: CancellationToken | None,
         message_id: str,
     ) -> None:
-        publish = self._dispatcher.publish
+        enqueue = self._dispatcher.enqueue
         for recipient in self._subscriptions.recipients(topic_id):
             if recipient != sender:
-                publish(Delivery.publish(message, recipient, sender, topic_id, token, message_id))
+                enqueue(Delivery.publish(message, recipient, sender, topic_id, token, message_id))
 
     # -- agents ----------------------------------------------------------------------------
 
