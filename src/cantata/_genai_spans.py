@@ -210,7 +210,7 @@ def _public_span(
 ) -> Iterator[Span]:
     trace = _opentelemetry_trace()
     if trace is None:
-        yield _UnrecordedSpan()  # type: ignore[misc]
+        yield _UnrecordedSpan()  # type: ignore[misc]  # a stand-in with the span's methods
         return
     if tracer is None:
         provider = configured_tracer_provider()

@@ -51,7 +51,7 @@ FORMATS: dict[str, Any] = {
     "binary": bytes,
     "password": str,
     "path": str,
-    "json": Json[Any],  # type: ignore[misc]
+    "json": Json[Any],  # type: ignore[misc]  # a type used as a value
     "regex": str,
 }
 """Known ``format`` values and the type each becomes (``email`` is added when used)."""

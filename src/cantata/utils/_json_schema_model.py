@@ -312,14 +312,14 @@ class _Converter:
                 self.type_for(item, f"{name}_{i}", (*path, "prefixItems", str(i)))
                 for i, item in enumerate(schema["prefixItems"])
             ]
-            return tuple[tuple(parts)]  # type: ignore[misc]
+            return tuple[tuple(parts)]  # type: ignore[misc]  # built at run time
         items = schema.get("items", True)
         if isinstance(items, list):  # draft 4 tuple form
             raise UnsupportedKeywordError(
                 f"{_pointer(path)}: items as a list is not supported; use prefixItems"
             )
         item = self.type_for(items, f"{name}_item", (*path, "items"))
-        result: Any = list[item]  # type: ignore[valid-type]
+        result: Any = list[item]  # type: ignore[valid-type]  # built at run time
         return Annotated[result, Field(**constraints)] if constraints else result
 
     def _mapping(self, schema: Mapping[str, Any], name: str, path: tuple[str, ...]) -> Any:
@@ -329,7 +329,7 @@ class _Converter:
             if extra in (True, False)
             else self.type_for(extra, f"{name}_value", (*path, "additionalProperties"))
         )
-        return dict[str, value]  # type: ignore[valid-type]
+        return dict[str, value]  # type: ignore[valid-type]  # built at run time
 
     def _merge_all_of(self, schema: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
         merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}

@@ -154,5 +154,5 @@ def decode_error(error: str, metadata: Mapping[str, str]) -> Exception:
     if remote_tb:
         exc.add_note(f"Remote traceback (from the worker that ran the handler):\n{remote_tb}")
         with contextlib.suppress(AttributeError):  # classes with __slots__ keep the note only
-            exc.remote_traceback = remote_tb  # type: ignore[attr-defined]
+            exc.remote_traceback = remote_tb  # type: ignore[attr-defined]  # any exception
     return exc

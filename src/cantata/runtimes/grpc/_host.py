@@ -98,7 +98,9 @@ class GrpcWorkerAgentRuntimeHost:
 
     async def _serve(self) -> int:
         server = aio.server(options=self._options)
-        pb_grpc.add_AgentRpcServicer_to_server(self._servicer, server)  # type: ignore[no-untyped-call]
+        pb_grpc.add_AgentRpcServicer_to_server(  # type: ignore[no-untyped-call]  # generated
+            self._servicer, server
+        )
         if self._credentials is None:
             port: int = server.add_insecure_port(self._address)
         else:

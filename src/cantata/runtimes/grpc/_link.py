@@ -150,7 +150,7 @@ class Link:
             channel = self._channel()
             writer: asyncio.Task[None] | None = None
             try:
-                stub = pb_grpc.AgentRpcStub(channel)  # type: ignore[no-untyped-call]
+                stub = pb_grpc.AgentRpcStub(channel)  # type: ignore[no-untyped-call]  # generated stub
                 call = stub.OpenChannel(metadata=metadata)
                 await self._until_closing(call.wait_for_connection())
                 # A refusal (bad token, ...) may end the stream just after it opened: a unary
