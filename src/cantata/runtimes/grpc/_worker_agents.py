@@ -8,6 +8,7 @@ not accessible here: their look-ups raise :class:`NotAccessibleError`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast, overload
 
@@ -27,8 +28,9 @@ T = TypeVar("T", bound=Agent)
 _AGENT: Any = Agent
 
 
-class WorkerAgents:
-    """Agent registration and access for :class:`GrpcWorkerAgentRuntime`."""
+class WorkerAgents(ABC):
+    """Agent registration and access for :class:`GrpcWorkerAgentRuntime`, which provides
+    :meth:`_announce_type` (telling the host this worker serves a type)."""
 
     _local: SingleThreadedAgentRuntime
     _types: set[str]
@@ -50,8 +52,9 @@ class WorkerAgents:
 
             await self._local.register_factory(name, make)
 
+    @abstractmethod
     async def _announce_type(self, name: str) -> None:
-        raise NotImplementedError
+        """Register ``name`` with the host; raise if the host refuses it."""
 
     async def register_factory(
         self,
