@@ -76,7 +76,6 @@ def test_agent_instantiation_context_nests_and_resets_on_error() -> None:
 def test_message_handler_context_outside_handler() -> None:
     with pytest.raises(RuntimeError, match="message handler"):
         MessageHandlerContext.agent_id()
-    assert MessageHandlerContext._current_agent_id() is None
     assert _contexts._current_agent_id() is None
 
 
@@ -84,27 +83,15 @@ def test_message_handler_context_inside_handler() -> None:
     agent_id = AgentId("h", "k")
     with MessageHandlerContext.populate_context(agent_id):
         assert MessageHandlerContext.agent_id() is agent_id
-        assert MessageHandlerContext._current_agent_id() is agent_id
         assert _contexts._current_agent_id() is agent_id
         with MessageHandlerContext.populate_context(AgentId("h", "inner")):
             assert MessageHandlerContext.agent_id() == AgentId("h", "inner")
         assert MessageHandlerContext.agent_id() is agent_id
-    assert MessageHandlerContext._current_agent_id() is None
 
 
 def test_message_handler_context_resets_on_error() -> None:
     with pytest.raises(ValueError), MessageHandlerContext.populate_context(AgentId("h", "k")):
         raise ValueError
-    assert MessageHandlerContext._current_agent_id() is None
-
-
-def test_handler_agent_var_is_the_backing_variable() -> None:
-    token = _contexts._handler_agent_var.set(AgentId("direct", "k"))
-    try:
-        assert MessageHandlerContext.agent_id() == AgentId("direct", "k")
-    finally:
-        _contexts._handler_agent_var.reset(token)
-    assert MessageHandlerContext._current_agent_id() is None
 
 
 @pytest.mark.anyio
@@ -120,7 +107,7 @@ async def test_message_handler_context_is_per_task() -> None:
 
     async def child(key: str) -> None:
         # A task started inside the handler inherits its context.
-        seen[f"{key}-child"] = MessageHandlerContext._current_agent_id()
+        seen[f"{key}-child"] = MessageHandlerContext.agent_id()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(handler, "a")
@@ -131,7 +118,6 @@ async def test_message_handler_context_is_per_task() -> None:
         "a-child": AgentId("h", "a"),
         "b-child": AgentId("h", "b"),
     }
-    assert MessageHandlerContext._current_agent_id() is None
 
 
 # --- SubscriptionInstantiationContext ----------------------------------------------------

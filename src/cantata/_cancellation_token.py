@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -17,6 +18,8 @@ _logger = logging.getLogger(ROOT_LOGGER_NAME)
 # operations (never while a callback runs), so sharing it costs nothing measurable, and a
 # token is cheap to create (the runtime makes one per message).
 _STATE_LOCK = threading.RLock()
+# Handles of registered callbacks, unique across tokens (``next`` on it is atomic).
+_handles = itertools.count()
 
 
 class _Cancellable(Protocol):
@@ -49,13 +52,12 @@ class CancellationToken:
       and the first one is re-raised once they have all run.
     """
 
-    __slots__ = ("__weakref__", "_callbacks", "_cancelled", "_lock", "_next_handle")
-
-    def __init__(self) -> None:
-        self._lock = _STATE_LOCK
-        self._cancelled = False
-        self._callbacks: dict[object, Callable[[], object]] = {}
-        self._next_handle = 0
+    # The runtime makes a token per message, so a new token costs no ``__init__``: the
+    # class attributes are its initial state, and the instance gets its own values only
+    # when it is cancelled or gets a callback (most never do).
+    _lock = _STATE_LOCK
+    _cancelled: bool = False
+    _callbacks: dict[object, Callable[[], object]] | None = None
 
     def cancel(self) -> None:
         """Cancel the token and run the registered callbacks.
@@ -68,11 +70,11 @@ class CancellationToken:
             if self._cancelled:
                 return
             self._cancelled = True
-            pending = list(self._callbacks)
+            pending = list(self._callbacks or ())
         first_base_exc: BaseException | None = None
         for handle in pending:
             with self._lock:
-                callback = self._callbacks.pop(handle, None)
+                callback = None if self._callbacks is None else self._callbacks.pop(handle, None)
             if callback is None:
                 continue
             exc = _run_callback(callback)
@@ -119,10 +121,11 @@ class CancellationToken:
         already cancelled, *callback* runs immediately and a (spent) handle is still
         returned. O(1).
         """
+        handle = next(_handles)
         with self._lock:
-            handle = self._next_handle
-            self._next_handle = handle + 1
             if not self._cancelled:
+                if self._callbacks is None:
+                    self._callbacks = {}
                 self._callbacks[handle] = callback
                 return handle
         exc = _run_callback(callback)
@@ -136,7 +139,8 @@ class CancellationToken:
         Does nothing if it already ran or was already removed. O(1).
         """
         with self._lock:
-            self._callbacks.pop(handle, None)
+            if self._callbacks is not None:
+                self._callbacks.pop(handle, None)
 
     def __repr__(self) -> str:
         state = "cancelled" if self._cancelled else "active"

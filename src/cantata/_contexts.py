@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from cantata._agent_id import AgentId
 from cantata._agent_type import AgentType
+from cantata._runtime._chain import AGENT, DEPTH, chain_var
 
 if TYPE_CHECKING:
     from cantata._runtime._protocol import AgentRuntime
@@ -35,8 +36,6 @@ __all__ = [
 _instantiation_var: ContextVar[tuple[AgentRuntime, AgentId]] = ContextVar(
     "cantata.agent_instantiation"
 )
-_handler_agent_var: ContextVar[AgentId] = ContextVar("cantata.message_handler_agent")
-"""The id of the agent whose handler is running. The runtime sets and resets it directly."""
 _subscription_agent_type_var: ContextVar[AgentType] = ContextVar(
     "cantata.subscription_instantiation"
 )
@@ -132,11 +131,12 @@ class MessageHandlerContext:
         The previous value (or absence of a value) is restored on exit, also when
         the block raises.
         """
-        token = _handler_agent_var.set(ctx)
+        parent = chain_var.get()
+        token = chain_var.set((ctx, parent, 0 if parent is None else parent[DEPTH]))
         try:
             yield
         finally:
-            _handler_agent_var.reset(token)
+            chain_var.reset(token)
 
     @classmethod
     def agent_id(cls) -> AgentId:
@@ -146,23 +146,19 @@ class MessageHandlerContext:
             RuntimeError: not called (directly or indirectly) from a message handler
                 invoked by a runtime.
         """
-        try:
-            return _handler_agent_var.get()
-        except LookupError:
+        hop = chain_var.get()
+        if hop is None:
             raise RuntimeError(
                 "MessageHandlerContext is only available while a runtime is running a "
                 "message handler."
-            ) from None
-
-    @classmethod
-    def _current_agent_id(cls) -> AgentId | None:
-        """Return the handling agent's id, or ``None`` outside a handler. Never raises."""
-        return _handler_agent_var.get(None)
+            )
+        return hop[AGENT]
 
 
 def _current_agent_id() -> AgentId | None:
     """Return the id of the agent whose handler is running, or ``None``. Never raises."""
-    return _handler_agent_var.get(None)
+    hop = chain_var.get()
+    return None if hop is None else hop[AGENT]
 
 
 class SubscriptionInstantiationContext:

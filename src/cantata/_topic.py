@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Self
 
-from cantata._contexts import _handler_agent_var
+from cantata._contexts import _current_agent_id
 
 _TOPIC_TYPE_PATTERN: Final = re.compile(r"^[\w\-\.\:\=]+\Z")
 _VALID_TOPIC_TYPES: set[str] = set()  # topic types already validated (bounded)
@@ -98,6 +98,6 @@ class DefaultTopicId(TopicId):
 
     def __init__(self, type: str = "default", source: str | None = None) -> None:
         if source is None:
-            agent_id = _handler_agent_var.get(None)
+            agent_id = _current_agent_id()
             source = "default" if agent_id is None else agent_id.key
         super().__init__(type, source)

@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any
 
 from cantata._agent_id import AgentId
-from cantata._contexts import _handler_agent_var
+from cantata._contexts import _current_agent_id
 from cantata._topic import TopicId
 
 __all__ = [
@@ -63,7 +63,7 @@ def _id_str(value: AgentId | TopicId | None) -> str | None:
 
 
 def _handler_agent_str() -> str | None:
-    agent_id = _handler_agent_var.get(None)
+    agent_id = _current_agent_id()
     return None if agent_id is None else str(agent_id)
 
 

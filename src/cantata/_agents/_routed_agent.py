@@ -135,7 +135,12 @@ def _make_handler(
         "router": router,
         "is_rpc_only": rpc_mode,
         "_cantata_route": _Route(
-            wrapper, router, func, check_result, rpc_mode is None and match is None
+            wrapper,
+            router,
+            func,
+            check_result if rpc_mode is False or check_return is not None else None,
+            rpc_mode is None and match is None,
+            frozenset({type(None)} if rpc_mode is False else check_return or ()),
         ),
     }
     for attribute, value in metadata.items():
@@ -144,9 +149,12 @@ def _make_handler(
 
 
 class _Route:
-    """How RoutedAgent calls one handler: the router, and the function with its check."""
+    """How RoutedAgent calls one handler: the router, and the function with its check.
 
-    __slots__ = ("always", "call", "check", "handler", "router")
+    A result whose exact type is in ``passes`` passes the check without calling it.
+    """
+
+    __slots__ = ("always", "call", "check", "handler", "passes", "router")
 
     def __init__(
         self,
@@ -155,12 +163,14 @@ class _Route:
         call: Callable[..., Coroutine[Any, Any, Any]],
         check: Callable[[Any], Any] | None,
         always: bool,
+        passes: frozenset[type[Any]] = frozenset(),
     ) -> None:
         self.handler = handler
         self.router = router
         self.call = call
         self.check = check
         self.always = always
+        self.passes = passes
 
 
 def _route_for(handler: Any) -> _Route:
@@ -306,9 +316,10 @@ class RoutedAgent(BaseAgent):
         """Route ``message`` to the first matching handler."""
         for route in self._routes.get(type(message), self._any_routes):
             if route.always or route.router(message, ctx):
-                if route.check is None:
-                    return await route.call(self, message, ctx)
-                return route.check(await route.call(self, message, ctx))
+                result = await route.call(self, message, ctx)
+                if route.check is None or type(result) in route.passes:
+                    return result
+                return route.check(result)
         return await self.on_unhandled_message(message, ctx)
 
     async def on_unhandled_message(self, message: Any, ctx: MessageContext) -> Any:

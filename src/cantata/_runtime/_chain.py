@@ -1,19 +1,33 @@
-"""The RPC call chain a handler belongs to: re-entrancy and the inline depth.
+"""The RPC call chain a handler belongs to: re-entrancy, the inline depth, the handling agent.
 
-Each running handler sees, in the context variable :data:`chain_var`, the :class:`Hop` of
-its delivery. A hop names the agent, links to the hop of the handler that sent the RPC
-(``None`` for a published message, which starts a new chain) and counts how many RPCs of
-the chain ran inline, one inside the other, in the current task's stack.
+Each running handler sees, in the context variable :data:`chain_var`, the :data:`Hop` of its
+delivery: ``(agent, parent, depth)``. ``agent`` is the agent whose handler runs (what
+:class:`~cantata.MessageHandlerContext` reports); ``parent`` is the hop of the handler that
+sent the RPC (``None`` for a published message, which starts a new chain); ``depth`` counts
+how many RPCs of the chain ran inline, one inside the other, in the current task's stack.
+
+A hop is a plain tuple: one is made for every delivery, and a tuple costs a fraction of an
+object with attributes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import Final, TypeAlias
 
 from .._agent_id import AgentId
 
-__all__ = ["MAX_INLINE_DEPTH", "Hop", "chain_var"]
+__all__ = [
+    "AGENT",
+    "DEPTH",
+    "MAX_INLINE_DEPTH",
+    "PARENT",
+    "Hop",
+    "chain_agents",
+    "chain_var",
+    "in_chain",
+]
 
 MAX_INLINE_DEPTH = 24
 """Nested inline RPCs in one task before the next one runs in a fresh worker stack.
@@ -22,31 +36,29 @@ Each inline hop costs about eight Python frames, so chains of any depth stay far
 interpreter's recursion limit (1,000 frames by default).
 """
 
+Hop: TypeAlias = "tuple[AgentId, Hop | None, int]"
+"""One handler of an RPC chain: ``(agent, parent hop, inline depth)``."""
 
-class Hop:
-    """One handler of an RPC chain (see the module docstring)."""
+# Indexes of a hop's fields.
+AGENT: Final = 0
+PARENT: Final = 1
+DEPTH: Final = 2
 
-    __slots__ = ("agent", "depth", "parent")
 
-    def __init__(self, agent: AgentId, parent: Hop | None, depth: int) -> None:
-        self.agent = agent
-        self.parent = parent
-        self.depth = depth
+def chain_agents(hop: Hop | None) -> Iterator[AgentId]:
+    """The agents of the chain ending at ``hop``, innermost first."""
+    while hop is not None:
+        yield hop[AGENT]
+        hop = hop[PARENT]
 
-    def agents(self) -> Iterator[AgentId]:
-        """The agents of the chain, innermost first."""
-        hop: Hop | None = self
-        while hop is not None:
-            yield hop.agent
-            hop = hop.parent
 
-    def __contains__(self, agent: object) -> bool:
-        hop: Hop | None = self
-        while hop is not None:
-            if hop.agent == agent:
-                return True
-            hop = hop.parent
-        return False
+def in_chain(agent: AgentId, hop: Hop | None) -> bool:
+    """Whether ``agent`` handles a message of the chain ending at ``hop``."""
+    while hop is not None:
+        if hop[AGENT] == agent:
+            return True
+        hop = hop[PARENT]
+    return False
 
 
 chain_var: ContextVar[Hop | None] = ContextVar("cantata.rpc_chain", default=None)

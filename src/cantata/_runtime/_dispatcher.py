@@ -50,15 +50,14 @@ from anyio.lowlevel import checkpoint
 
 from .._cancellation_token import CancellationToken
 from .._constants import ROOT_LOGGER_NAME
-from .._contexts import _handler_agent_var
 from .._intervention import InterventionHandler
 from .._message_context import MessageContext
 from .._serialization import _payload_text
 from ..exceptions import HandlerCancelledError, MessageCancelledError, RuntimeStoppedError
 from ..logging import DeliveryStage, MessageHandlerExceptionEvent, MessageKind
-from ._chain import MAX_INLINE_DEPTH, Hop, chain_var
+from ._chain import DEPTH, MAX_INLINE_DEPTH, Hop, chain_agents, chain_var, in_chain
 from ._events import INFO, event_logger, log_message
-from ._in_context import RunInContext
+from ._in_context import DONE, Stepper
 from ._interventions import intervene_response
 from ._records import Delivery, Mailbox, Reply, Worker
 from ._scheduling import DeliveryScheduler
@@ -73,6 +72,7 @@ __all__ = ["FAIRNESS", "Dispatcher"]
 
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 _T = TypeVar("_T")
+_new = object.__new__
 
 FAIRNESS = 64
 """Deliveries the active worker runs between two yields to the event loop."""
@@ -109,16 +109,17 @@ class Dispatcher:
         self.trace_hooks: list[TraceHook] = []
         self._boxes: dict[AgentId, Mailbox] = {}
         self._spare_boxes: list[Mailbox] = []
+        self._steppers: list[Stepper] = []  # idle ones (see _in_context)
         self._waiting_on: dict[AgentId, list[AgentId]] = {}  # agent -> targets of its waits
         self._ready: deque[Mailbox] = deque()
         self._urgent: deque[tuple[Delivery, Mailbox]] = deque()  # admitted, fresh stack
         self._resumes: deque[Reply] = deque()
-        self._outstanding = 0  # deliveries queued or running
         self._queued = 0  # deliveries waiting in a mailbox
         self._in_flight = 0  # handlers running
         self._idle: anyio.Event | None = None
         self._progress: anyio.Event | None = None
         self._landed: anyio.Event | None = None  # no handler runs
+        self._watched = False  # one of the three events above exists
         self._dispatching = False  # workers may start deliveries
         self._stepping = False  # step() runs a delivery in its caller's task
         self._tg: TaskGroup | None = None
@@ -134,7 +135,7 @@ class Dispatcher:
     @property
     def outstanding(self) -> int:
         """Deliveries queued or running."""
-        return self._outstanding
+        return self._queued + self._in_flight
 
     @property
     def queued(self) -> int:
@@ -167,33 +168,44 @@ class Dispatcher:
             HandlerCancelledError: the handler raised a cancellation nobody requested.
             BaseException: whatever the handler (or a response intervention) raised.
         """
+        logged = event_logger.isEnabledFor(INFO)
+        if logged:
+            log_message(
+                delivery.message,
+                delivery.sender,
+                delivery.recipient,
+                MessageKind.DIRECT,
+                DeliveryStage.SEND,
+            )
         parent = chain_var.get()
         recipient = delivery.recipient
         box = self._admit(recipient, parent)
         if box is None:
             return await self._send_queued(delivery, parent)
-        depth = 1 if parent is None else parent.depth + 1
+        depth = 1 if parent is None else parent[DEPTH] + 1
         if depth > MAX_INLINE_DEPTH and self._tg is not None:
             return await self._send_on_fresh_stack(delivery, box)
         try:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._directory.get(recipient)
-            coro = self._start(agent, delivery, depth)
+            coro = self._start(agent, delivery, depth, logged)
             context = delivery.context
-            try:  # the first step right here: a handler that only awaits the runtime ends in it
-                yielded = context.run(coro.send, None)
-            except StopIteration as stop:
-                result = stop.value
+            stepper = self._steppers.pop() if self._steppers else Stepper()
+            # The first step right here: a handler that only awaits the runtime ends in it.
+            yielded = context.run(stepper.send, coro)
+            if yielded is DONE:
+                result, stepper.result = stepper.result, None
             else:
-                result = await RunInContext(context, coro, yielded)
-            if self._interventions or event_logger.isEnabledFor(INFO):
-                result = await self._respond(delivery, result)
+                result = await stepper.resume(context, yielded)
+            self._steppers.append(stepper)
+            if logged or self._interventions:
+                result = await self._respond(delivery, result, logged)
             return result
         except BaseException as exc:
             if _cancel_requested():
                 raise  # the caller's own cancellation
-            error = self._failed(delivery, exc)
+            error = self._failed(delivery, exc, logged)
             if error is exc:
                 raise
             raise error from exc
@@ -209,7 +221,6 @@ class Dispatcher:
             box = self._boxes[recipient] = self._new_box(recipient)
         box.queue.append(delivery)
         self._queued += 1
-        self._outstanding += 1
         if not box.scheduled and box.running < box.limit:
             self._schedule(box)
 
@@ -220,7 +231,7 @@ class Dispatcher:
             ) from self._failure
         reply = delivery.reply = Reply()
         self.enqueue(delivery)
-        chain = () if parent is None else tuple(parent.agents())
+        chain = tuple(chain_agents(parent))
         for agent in chain:
             self._waiting_on.setdefault(agent, []).append(delivery.recipient)
         try:
@@ -254,32 +265,28 @@ class Dispatcher:
         if not (self._dispatching or self._stepping):
             return None
         box = self._boxes.get(recipient)
-        if box is None:
-            if self._spare_boxes:  # inline RPCs make a box per call: reuse them
-                box = self._spare_boxes.pop()
-                box.agent_id = recipient
-                box.limit = self._limits.get(recipient.type, 1)
-            else:
-                box = Mailbox(recipient, self._limits.get(recipient.type, 1))
+        if box is None:  # idle: inline RPCs make a box per call, so spare ones are reused
+            box = self._spare_boxes.pop() if self._spare_boxes else Mailbox()
+            box.agent_id = recipient
+            box.limit = self._limits.get(recipient.type, 1)
             self._boxes[recipient] = box
         elif (box.queue or box.running >= box.limit) and not self._reentrant(recipient, parent):
             return None
         box.running += 1
-        self._outstanding += 1
         self._in_flight += 1
         return box
 
     def _reentrant(self, recipient: AgentId, parent: Hop | None) -> bool:
         """Whether an RPC from the chain ending at ``parent`` re-enters ``recipient``."""
         return parent is not None and (
-            recipient in parent or self._waits_for_chain(recipient, parent)
+            in_chain(recipient, parent) or self._waits_for_chain(recipient, parent)
         )
 
     def _waits_for_chain(self, target: AgentId, chain: Hop) -> bool:
         """Whether ``target`` waits (transitively, through queued RPCs) for a chain member."""
         if not self._waiting_on:
             return False
-        members = set(chain.agents())
+        members = set(chain_agents(chain))
         seen: set[AgentId] = set()
         stack = [target]
         while stack:
@@ -293,13 +300,10 @@ class Dispatcher:
 
     def _new_box(self, recipient: AgentId) -> Mailbox:
         """A mailbox for ``recipient``, reusing a spare one (inline RPCs make one per call)."""
-        limit = self._limits.get(recipient.type, 1)
-        if self._spare_boxes:
-            box = self._spare_boxes.pop()
-            box.agent_id = recipient
-            box.limit = limit
-            return box
-        return Mailbox(recipient, limit)
+        box = self._spare_boxes.pop() if self._spare_boxes else Mailbox()
+        box.agent_id = recipient
+        box.limit = self._limits.get(recipient.type, 1)
+        return box
 
     def _schedule(self, box: Mailbox) -> None:
         box.scheduled = True
@@ -314,28 +318,30 @@ class Dispatcher:
         if box.queue:
             if not box.scheduled and box.running < box.limit:
                 self._schedule(box)
-        elif not box.running:
+        elif not box.running:  # forget the box, keep it as a spare
             del self._boxes[box.agent_id]
             if len(self._spare_boxes) < 64:
                 self._spare_boxes.append(box)
-        self._done_one()
+        if self._watched:
+            self._wake_waiters()
 
     def _forget(self, box: Mailbox) -> None:
         del self._boxes[box.agent_id]
         if len(self._spare_boxes) < 64:
             self._spare_boxes.append(box)
 
-    def _done_one(self) -> None:
-        self._outstanding -= 1
+    def _wake_waiters(self) -> None:
+        """Wake whoever waits for progress, for idleness or for no handler to run."""
         if self._progress is not None:
             self._progress.set()
             self._progress = None
-        if not self._outstanding and self._idle is not None:
+        if not (self._queued or self._in_flight) and self._idle is not None:
             self._idle.set()
             self._idle = None
         if not self._in_flight and self._landed is not None:
             self._landed.set()
             self._landed = None
+        self._watched = not (self._idle is None and self._landed is None)
 
     def _unpark(self) -> None:
         self._parked = False
@@ -345,15 +351,17 @@ class Dispatcher:
 
     async def wait_idle(self) -> None:
         """Wait until nothing is queued or running, or the workers stop."""
-        if self._outstanding:
+        if self._queued or self._in_flight:
             if self._idle is None:
                 self._idle = anyio.Event()
+                self._watched = True
             await self._idle.wait()
 
     async def wait_progress(self) -> None:
         """Wait until a delivery finishes, or the workers stop."""
         if self._progress is None:
             self._progress = anyio.Event()
+            self._watched = True
         await self._progress.wait()
 
     async def wait_landed(self) -> None:
@@ -361,29 +369,31 @@ class Dispatcher:
         while self._in_flight:
             if self._landed is None:
                 self._landed = anyio.Event()
+                self._watched = True
             await self._landed.wait()
 
     # -- running a handler ----------------------------------------------------------------
 
-    def _start(self, agent: Any, delivery: Delivery, depth: int) -> Coroutine[Any, Any, Any]:
+    def _start(
+        self, agent: Any, delivery: Delivery, depth: int, logged: bool
+    ) -> Coroutine[Any, Any, Any]:
         """Prepare ``delivery.context`` (a private copy) for the handler; return the handler's
         coroutine, to be stepped inside that context."""
         recipient = delivery.recipient
-        rpc = delivery.topic_id is None
+        topic_id = delivery.topic_id
         token = delivery.token
-        ctx = MessageContext(
-            delivery.sender,
-            delivery.topic_id,
-            rpc,
-            CancellationToken() if token is None else token,
-            delivery.message_id,
-        )
-        if self.trace_hooks or event_logger.isEnabledFor(INFO):
-            announce_delivery(self.trace_hooks, delivery, rpc)
+        # MessageContext's fields set one by one: half the cost of its dataclass __init__.
+        ctx = _new(MessageContext)
+        ctx.sender = delivery.sender
+        ctx.topic_id = topic_id
+        ctx.is_rpc = topic_id is None
+        ctx.cancellation_token = CancellationToken() if token is None else token
+        ctx.message_id = delivery.message_id
+        if logged or self.trace_hooks:
+            announce_delivery(self.trace_hooks, delivery, topic_id is None, logged)
         context = delivery.context
-        context.run(
-            _enter, recipient, Hop(recipient, context.get(chain_var) if rpc else None, depth)
-        )
+        parent = None if topic_id is not None else context.get(chain_var)
+        context.run(chain_var.set, (recipient, parent, depth))
         if token is None and delivery.reply is None and self._tracer is None:
             handler: Coroutine[Any, Any, Any] = agent.on_message(delivery.message, ctx)
             return handler  # nobody but the handler itself can cancel it
@@ -416,17 +426,17 @@ class Dispatcher:
             token.remove_cancel_hook(hook)
         raise MessageCancelledError(f"message to {delivery.recipient} was cancelled")
 
-    async def _respond(self, delivery: Delivery, result: Any) -> Any:
+    async def _respond(self, delivery: Delivery, result: Any, logged: bool) -> Any:
         """Apply response interventions to an RPC result and log the response."""
         if self._interventions:
             result = await intervene_response(self._interventions, delivery, result)
-        if event_logger.isEnabledFor(INFO):
+        if logged:
             log_message(
                 result, delivery.recipient, delivery.sender, MessageKind.RESPOND, DeliveryStage.SEND
             )
         return result
 
-    def _failed(self, delivery: Delivery, exc: BaseException) -> BaseException:
+    def _failed(self, delivery: Delivery, exc: BaseException, logged: bool) -> BaseException:
         """Report a handler's error; return what its caller gets.
 
         A stray cancellation becomes :class:`HandlerCancelledError`. An ``Exception`` is
@@ -438,7 +448,7 @@ class Dispatcher:
             exc = HandlerCancelledError(delivery.recipient)
         if not isinstance(exc, Exception):
             return exc
-        if event_logger.isEnabledFor(INFO):
+        if logged:
             event_logger.info(
                 MessageHandlerExceptionEvent(
                     payload=_payload_text(delivery.message),
@@ -586,6 +596,7 @@ class Dispatcher:
             self._keeper_event.set()
         reply = delivery.reply
         token = delivery.token
+        logged = event_logger.isEnabledFor(INFO)
         try:
             if reply is not None and reply.done:
                 return  # the caller gave up before delivery: nothing to deliver
@@ -597,24 +608,25 @@ class Dispatcher:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._directory.get(recipient)
-            coro = self._start(agent, delivery, 0)
+            coro = self._start(agent, delivery, 0, logged)
             context = delivery.context
-            try:  # the first step right here: a handler that only awaits the runtime ends in it
-                yielded = context.run(coro.send, None)
-            except StopIteration as stop:
-                result = stop.value
+            stepper = self._steppers.pop() if self._steppers else Stepper()
+            yielded = context.run(stepper.send, coro)
+            if yielded is DONE:
+                result, stepper.result = stepper.result, None
             else:
-                result = await RunInContext(context, coro, yielded)
+                result = await stepper.resume(context, yielded)
+            self._steppers.append(stepper)
             if reply is not None:
-                if self._interventions or event_logger.isEnabledFor(INFO):
-                    result = await self._respond(delivery, result)
+                if logged or self._interventions:
+                    result = await self._respond(delivery, result, logged)
                 self._finish(reply, value=result)
         except BaseException as exc:
             if _cancel_requested():  # the runtime stops its workers
                 if reply is not None:
                     self._finish(reply, error=RuntimeStoppedError(delivery.recipient))
                 raise
-            error = self._failed(delivery, exc)
+            error = self._failed(delivery, exc, logged)
             if error is not exc:
                 error.__cause__ = exc
             if reply is not None:
@@ -688,7 +700,7 @@ class Dispatcher:
                     continue
                 self._queued -= 1
                 self._finish(delivery.reply, error=make(delivery.recipient))
-                self._done_one()
+                self._wake_waiters()
             box.queue = keep
             if not keep:
                 if box.scheduled:
@@ -717,6 +729,7 @@ class Dispatcher:
             if event is not None:
                 event.set()
         self._idle = self._progress = self._landed = None
+        self._watched = False
         while self._resumes:
             self._resumes.popleft().event.set()
         self._wakeup = anyio.Event()
@@ -735,12 +748,6 @@ class Dispatcher:
             if id(box) not in seen:
                 seen.add(id(box))
                 yield from box.queue
-
-
-def _enter(recipient: AgentId, hop: Hop) -> None:
-    """Mark the current context as the handler context of ``recipient`` at ``hop``."""
-    _handler_agent_var.set(recipient)
-    chain_var.set(hop)
 
 
 def _take(queue: deque[_T], index: int) -> _T:

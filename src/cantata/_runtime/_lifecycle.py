@@ -46,7 +46,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from .._agent_id import AgentId
-from .._contexts import _handler_agent_var
+from .._contexts import _current_agent_id
 from ..exceptions import RuntimeStoppedError
 from ._background import spawn_background
 from ._dispatcher import Dispatcher
@@ -208,7 +208,7 @@ class Lifecycle:
                 self._raise_errors()
             raise RuntimeError("Runtime is not started")
         self._request_stop(session, cancel=cancel_in_flight, grace=grace_period)
-        if _handler_agent_var.get(None) is not None:
+        if _current_agent_id() is not None:
             return  # inside a handler: the stop completes when the running handlers finish
         try:
             await session.done.wait()
@@ -233,7 +233,7 @@ class Lifecycle:
             if self._failure is not None:
                 self._raise_errors()
             raise RuntimeError("Runtime is not started")
-        if _handler_agent_var.get(None) is not None:
+        if _current_agent_id() is not None:
             raise RuntimeError(
                 "stop_when_idle() inside a handler would wait for itself; use stop()"
             )

@@ -103,6 +103,7 @@ class Delivery:
 
 _new = object.__new__
 copy_context = contextvars.copy_context
+_NO_AGENT: Any = None
 
 
 class Mailbox:
@@ -114,9 +115,9 @@ class Mailbox:
 
     __slots__ = ("agent_id", "limit", "queue", "running", "scheduled")
 
-    def __init__(self, agent_id: AgentId, limit: int) -> None:
-        self.agent_id = agent_id
-        self.limit = limit  # deliveries that may run at once (the class's max_concurrency)
+    def __init__(self) -> None:
+        self.agent_id: AgentId = _NO_AGENT  # set by the dispatcher when it takes the box
+        self.limit = 1  # deliveries that may run at once (the class's max_concurrency)
         self.queue: deque[Delivery] = deque()
         self.running = 0
         self.scheduled = False

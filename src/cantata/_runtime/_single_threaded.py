@@ -106,6 +106,7 @@ class SingleThreadedAgentRuntime:
         scheduler: DeliveryScheduler | None = None,
     ) -> None:
         self._directory = AgentDirectory(self)
+        self._factories = self._directory.factories
         self._tracer = runtime_tracer(tracer_provider)
         self._interventions: list[InterventionHandler] = list(intervention_handlers or [])
         self._dispatcher = Dispatcher(
@@ -146,8 +147,32 @@ class SingleThreadedAgentRuntime:
             Exception: whatever the handler raised (the same object).
         """
         if message_id is None:
-            message_id = self._id_prefix + str(next(self._id_counter))
-        if recipient.type not in self._directory.factories:
+            message_id = f"{self._id_prefix}{next(self._id_counter)}"
+        if (
+            self._interventions
+            or self._tracer is not None
+            or cancellation_token is not None
+            or self._lifecycle.stopping
+            or recipient.type not in self._factories
+        ):
+            return await self._send_checked(
+                message, recipient, sender, cancellation_token, message_id
+            )
+        return await self._dispatcher.send(
+            Delivery.rpc(message, recipient, sender, None, message_id)
+        )
+
+    async def _send_checked(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken | None,
+        message_id: str,
+    ) -> Any:
+        """:meth:`send_message` with a token, interventions, a tracer, an instance type or
+        a stopping runtime."""
+        if recipient.type not in self._factories:
             self._directory.check_instance(recipient)
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise MessageCancelledError(f"message to {recipient} was cancelled before sending")
@@ -160,8 +185,6 @@ class SingleThreadedAgentRuntime:
                 cancellation_token or CancellationToken(),
                 message_id,
             )
-        if event_logger.isEnabledFor(INFO):
-            log_message(message, sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
         if self._lifecycle.stopping:
             raise RuntimeStoppedError(
                 recipient, f"runtime is stopping; message to {recipient} not sent"
@@ -193,7 +216,7 @@ class SingleThreadedAgentRuntime:
             Exception: whatever an intervention handler's ``on_publish`` raised.
         """
         if message_id is None:
-            message_id = self._id_prefix + str(next(self._id_counter))
+            message_id = f"{self._id_prefix}{next(self._id_counter)}"
         if self._interventions:
             token = cancellation_token or CancellationToken()
             ctx = MessageContext(sender, topic_id, False, token, message_id)

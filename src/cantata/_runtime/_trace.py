@@ -9,7 +9,7 @@ from typing import Any, Literal
 from .._agent_id import AgentId
 from .._topic import TopicId
 from ..logging import DeliveryStage, MessageKind
-from ._events import INFO, event_logger, log_message
+from ._events import log_message
 from ._records import Delivery
 
 
@@ -58,8 +58,10 @@ class TraceRecorder:
         self.records.clear()
 
 
-def announce_delivery(hooks: list[TraceHook], delivery: Delivery, is_rpc: bool) -> None:
-    """Tell the trace hooks and the event log that ``delivery`` starts."""
+def announce_delivery(
+    hooks: list[TraceHook], delivery: Delivery, is_rpc: bool, logged: bool
+) -> None:
+    """Tell the trace hooks and (if ``logged``) the event log that ``delivery`` starts."""
     if hooks:
         record = DeliveryRecord(
             "send" if is_rpc else "publish",
@@ -70,7 +72,7 @@ def announce_delivery(hooks: list[TraceHook], delivery: Delivery, is_rpc: bool) 
         )
         for hook in hooks:
             hook(record)
-    if event_logger.isEnabledFor(INFO):
+    if logged:
         kind = MessageKind.DIRECT if is_rpc else MessageKind.PUBLISH
         log_message(
             delivery.message, delivery.sender, delivery.recipient, kind, DeliveryStage.DELIVER
