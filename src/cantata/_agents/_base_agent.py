@@ -155,11 +155,18 @@ class BaseAgent(ABC):
         cancellation_token: CancellationToken | None = None,
         message_id: str | None = None,
     ) -> Any:
-        """Send an RPC from this agent; see :meth:`AgentRuntime.send_message`."""
-        return await self.runtime.send_message(
+        """Send an RPC from this agent; see :meth:`AgentRuntime.send_message`.
+
+        Raises:
+            AgentNotBoundError: the agent is not bound to a runtime and an id yet.
+        """
+        runtime, agent_id = self._runtime, self._id  # read directly: on every message's path
+        if runtime is None or agent_id is None:
+            raise AgentNotBoundError("Agent is not bound to a runtime yet")
+        return await runtime.send_message(
             message,
             recipient,
-            sender=self.id,
+            sender=agent_id,
             cancellation_token=cancellation_token,
             message_id=message_id,
         )
@@ -171,9 +178,16 @@ class BaseAgent(ABC):
         *,
         cancellation_token: CancellationToken | None = None,
     ) -> None:
-        """Publish from this agent; the agent itself does not receive it."""
-        await self.runtime.publish_message(
-            message, topic_id, sender=self.id, cancellation_token=cancellation_token
+        """Publish from this agent; the agent itself does not receive it.
+
+        Raises:
+            AgentNotBoundError: the agent is not bound to a runtime and an id yet.
+        """
+        runtime, agent_id = self._runtime, self._id
+        if runtime is None or agent_id is None:
+            raise AgentNotBoundError("Agent is not bound to a runtime yet")
+        await runtime.publish_message(
+            message, topic_id, sender=agent_id, cancellation_token=cancellation_token
         )
 
     async def save_state(self) -> Mapping[str, Any]:

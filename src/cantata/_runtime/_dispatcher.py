@@ -119,7 +119,7 @@ class Dispatcher:
         self._idle: anyio.Event | None = None
         self._progress: anyio.Event | None = None
         self._landed: anyio.Event | None = None  # no handler runs
-        self._watched = False  # one of the three events above exists
+        self._watched = False  # the idle or the landed event exists
         self._dispatching = False  # workers may start deliveries
         self._stepping = False  # step() runs a delivery in its caller's task
         self._tg: TaskGroup | None = None
@@ -222,7 +222,10 @@ class Dispatcher:
         box.queue.append(delivery)
         self._queued += 1
         if not box.scheduled and box.running < box.limit:
-            self._schedule(box)
+            box.scheduled = True
+            self._ready.append(box)
+            if self._parked:
+                self._unpark()
 
     async def _send_queued(self, delivery: Delivery, parent: Hop | None) -> Any:
         if self._failure is not None:
@@ -322,7 +325,13 @@ class Dispatcher:
             del self._boxes[box.agent_id]
             if len(self._spare_boxes) < 64:
                 self._spare_boxes.append(box)
-        if self._watched:
+        # Wake a waiter only when this may be what it waits for: any progress, no handler
+        # running (landed), nothing queued or running (idle).
+        if self._progress is not None or (
+            self._watched
+            and not self._in_flight
+            and (self._landed is not None or not self._queued)
+        ):
             self._wake_waiters()
 
     def _forget(self, box: Mailbox) -> None:
@@ -361,7 +370,6 @@ class Dispatcher:
         """Wait until a delivery finishes, or the workers stop."""
         if self._progress is None:
             self._progress = anyio.Event()
-            self._watched = True
         await self._progress.wait()
 
     async def wait_landed(self) -> None:

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Agent")
 
 _AGENT: Any = None  # try_get_underlying_agent_instance's default: any agent
+_same_agent: Callable[[AgentId, AgentId], bool] = tuple.__eq__
+"""Whether two agent ids are equal, compared in C (an AgentId is a ``(type, key)`` tuple)."""
 
 
 class SingleThreadedAgentRuntime:
@@ -241,7 +243,7 @@ class SingleThreadedAgentRuntime:
     ) -> None:
         enqueue = self._dispatcher.enqueue
         for recipient in self._subscriptions.recipients(topic_id):
-            if recipient != sender:
+            if sender is None or _same_agent(recipient, sender) is not True:
                 enqueue(Delivery.publish(message, recipient, sender, topic_id, token, message_id))
 
     # -- agents ----------------------------------------------------------------------------

@@ -97,7 +97,7 @@ class SubscriptionIndex:
         found = tuple(types)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        self._recipients.clear()
+            self._recipients.clear()
         self._cache[topic_type] = found
         return found
 
