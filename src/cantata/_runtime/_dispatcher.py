@@ -41,6 +41,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextvars import copy_context
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -159,16 +160,92 @@ class Dispatcher:
 
     # -- sending --------------------------------------------------------------------------
 
-    async def send(self, delivery: Delivery) -> Any:
+    async def send(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        token: CancellationToken | None,
+        message_id: str,
+    ) -> Any:
         """Deliver an RPC and return its handler's response.
 
+        The common case is here in full: an idle recipient while workers run, no token, no
+        tracer, trace hook, intervention or event log. The handler runs in this task,
+        stepped inside a copy of the caller's context. Every other case goes to
+        :meth:`_send`.
+
         Raises:
-            MessageCancelledError: the delivery's token was cancelled.
+            MessageCancelledError: ``token`` was cancelled.
             RuntimeStoppedError: the runtime stopped before the handler finished.
             HandlerCancelledError: the handler raised a cancellation nobody requested.
             BaseException: whatever the handler (or a response intervention) raised.
         """
         logged = event_logger.isEnabledFor(INFO)
+        parent = chain_var.get()
+        depth = 1 if parent is None else parent[DEPTH] + 1
+        if (
+            logged
+            or token is not None
+            or recipient in self._boxes  # busy: queue, or admit a re-entrant call
+            or not self._dispatching
+            or depth > MAX_INLINE_DEPTH
+            or self._tracer is not None
+            or self.trace_hooks
+            or self._interventions
+        ):
+            return await self._send(
+                Delivery.rpc(message, recipient, sender, token, message_id), logged
+            )
+        box = self._spare_boxes.pop() if self._spare_boxes else Mailbox()
+        box.agent_id = recipient
+        box.limit = self._limits.get(recipient.type, 1)
+        box.running = 1
+        self._boxes[recipient] = box
+        self._in_flight += 1
+        context = copy_context()
+        try:
+            agent = self._agents.get(recipient)
+            if agent is None:
+                agent = await self._directory.get(recipient)
+            ctx = _new(MessageContext)  # the fields one by one: half the cost of __init__
+            ctx.sender = sender
+            ctx.topic_id = None
+            ctx.is_rpc = True
+            ctx.cancellation_token = CancellationToken()
+            ctx.message_id = message_id
+            context.run(chain_var.set, (recipient, parent, depth))
+            stepper = self._steppers.pop() if self._steppers else Stepper()
+            # The first step right here: a handler that only awaits the runtime ends in it.
+            yielded = context.run(stepper.send, agent.on_message(message, ctx))
+            if yielded is DONE:
+                result, stepper.result = stepper.result, None
+            else:
+                result = await stepper.resume(context, yielded)
+            self._steppers.append(stepper)
+            return result
+        except BaseException as exc:
+            if _cancel_requested():
+                raise  # the caller's own cancellation
+            delivery = Delivery.rpc(message, recipient, sender, None, message_id)
+            error = self._failed(delivery, exc, False)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            if box.running == 1 and not box.queue and not self._watched and self._progress is None:
+                # Nothing arrived meanwhile and nobody waits: forget the box, keep a spare.
+                box.running = 0
+                self._in_flight -= 1
+                del self._boxes[recipient]
+                if len(self._spare_boxes) < 64:
+                    self._spare_boxes.append(box)
+            else:
+                self._release(box)
+
+    async def _send(self, delivery: Delivery, logged: bool) -> Any:
+        """:meth:`send` for every case: queued, re-entrant, deep, cancellable, traced,
+        recorded or logged."""
         if logged:
             log_message(
                 delivery.message,
@@ -328,9 +405,7 @@ class Dispatcher:
         # Wake a waiter only when this may be what it waits for: any progress, no handler
         # running (landed), nothing queued or running (idle).
         if self._progress is not None or (
-            self._watched
-            and not self._in_flight
-            and (self._landed is not None or not self._queued)
+            self._watched and not self._in_flight and (self._landed is not None or not self._queued)
         ):
             self._wake_waiters()
 

@@ -160,9 +160,7 @@ class SingleThreadedAgentRuntime:
             return await self._send_checked(
                 message, recipient, sender, cancellation_token, message_id
             )
-        return await self._dispatcher.send(
-            Delivery.rpc(message, recipient, sender, None, message_id)
-        )
+        return await self._dispatcher.send(message, recipient, sender, None, message_id)
 
     async def _send_checked(
         self,
@@ -193,12 +191,14 @@ class SingleThreadedAgentRuntime:
             )
         if self._tracer is None:
             return await self._dispatcher.send(
-                Delivery.rpc(message, recipient, sender, cancellation_token, message_id)
+                message, recipient, sender, cancellation_token, message_id
             )
         with self._tracer.span("create", str(recipient), message, sender, message_id):
-            # Made inside the span, so the handler's spans are its children.
-            delivery = Delivery.rpc(message, recipient, sender, cancellation_token, message_id)
-            return await self._dispatcher.send(delivery)
+            # Sent inside the span (the context is copied there), so the handler's spans
+            # are its children.
+            return await self._dispatcher.send(
+                message, recipient, sender, cancellation_token, message_id
+            )
 
     async def publish_message(
         self,
