@@ -60,7 +60,7 @@ from ._chain import DEPTH, MAX_INLINE_DEPTH, Hop, chain_agents, chain_var, in_ch
 from ._events import INFO, event_logger, log_message
 from ._in_context import DONE, Stepper
 from ._interventions import intervene_response
-from ._records import Delivery, Mailbox, Reply, Worker
+from ._records import NO_QUEUE, Delivery, Mailbox, Reply, Worker
 from ._scheduling import DeliveryScheduler
 from ._telemetry import RuntimeTracer
 from ._trace import TraceHook, announce_delivery
@@ -109,7 +109,6 @@ class Dispatcher:
         self._unhandled: list[Exception] = []
         self.trace_hooks: list[TraceHook] = []
         self._boxes: dict[AgentId, Mailbox] = {}
-        self._spare_boxes: list[Mailbox] = []
         self._steppers: list[Stepper] = []  # idle ones (see _in_context)
         self._waiting_on: dict[AgentId, list[AgentId]] = {}  # agent -> targets of its waits
         self._ready: deque[Mailbox] = deque()
@@ -184,10 +183,14 @@ class Dispatcher:
         logged = event_logger.isEnabledFor(INFO)
         parent = chain_var.get()
         depth = 1 if parent is None else parent[DEPTH] + 1
+        box = self._boxes.get(recipient)
+        if box is None:
+            box = self._boxes[recipient] = self._new_box(recipient)
         if (
-            logged
+            box.running  # busy: queue, or admit a re-entrant call
+            or box.queue
+            or logged
             or token is not None
-            or recipient in self._boxes  # busy: queue, or admit a re-entrant call
             or not self._dispatching
             or depth > MAX_INLINE_DEPTH
             or self._tracer is not None
@@ -197,17 +200,14 @@ class Dispatcher:
             return await self._send(
                 Delivery.rpc(message, recipient, sender, token, message_id), logged
             )
-        box = self._spare_boxes.pop() if self._spare_boxes else Mailbox()
-        box.agent_id = recipient
-        box.limit = self._limits.get(recipient.type, 1)
         box.running = 1
-        self._boxes[recipient] = box
         self._in_flight += 1
         context = copy_context()
         try:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._directory.get(recipient)
+                box.limit = self._limits.get(recipient.type, 1)  # known once it exists
             ctx = _new(MessageContext)  # the fields one by one: half the cost of __init__
             ctx.sender = sender
             ctx.topic_id = None
@@ -233,15 +233,11 @@ class Dispatcher:
                 raise
             raise error from exc
         finally:
-            if box.running == 1 and not box.queue and not self._watched and self._progress is None:
-                # Nothing arrived meanwhile and nobody waits: forget the box, keep a spare.
-                box.running = 0
-                self._in_flight -= 1
-                del self._boxes[recipient]
-                if len(self._spare_boxes) < 64:
-                    self._spare_boxes.append(box)
-            else:
+            if box.queue or self._watched or self._progress is not None:
                 self._release(box)
+            else:  # nothing arrived meanwhile and nobody waits
+                box.running -= 1
+                self._in_flight -= 1
 
     async def _send(self, delivery: Delivery, logged: bool) -> Any:
         """:meth:`send` for every case: queued, re-entrant, deep, cancellable, traced,
@@ -266,6 +262,7 @@ class Dispatcher:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._directory.get(recipient)
+                box.limit = self._limits.get(recipient.type, 1)  # known once it exists
             coro = self._start(agent, delivery, depth, logged)
             context = delivery.context
             stepper = self._steppers.pop() if self._steppers else Stepper()
@@ -296,7 +293,10 @@ class Dispatcher:
         box = self._boxes.get(recipient)
         if box is None:
             box = self._boxes[recipient] = self._new_box(recipient)
-        box.queue.append(delivery)
+        queue = box.queue
+        if queue is NO_QUEUE:
+            queue = box.queue = deque()
+        queue.append(delivery)
         self._queued += 1
         if not box.scheduled and box.running < box.limit:
             box.scheduled = True
@@ -345,11 +345,8 @@ class Dispatcher:
         if not (self._dispatching or self._stepping):
             return None
         box = self._boxes.get(recipient)
-        if box is None:  # idle: inline RPCs make a box per call, so spare ones are reused
-            box = self._spare_boxes.pop() if self._spare_boxes else Mailbox()
-            box.agent_id = recipient
-            box.limit = self._limits.get(recipient.type, 1)
-            self._boxes[recipient] = box
+        if box is None:
+            box = self._boxes[recipient] = self._new_box(recipient)
         elif (box.queue or box.running >= box.limit) and not self._reentrant(recipient, parent):
             return None
         box.running += 1
@@ -379,11 +376,8 @@ class Dispatcher:
         return False
 
     def _new_box(self, recipient: AgentId) -> Mailbox:
-        """A mailbox for ``recipient``, reusing a spare one (inline RPCs make one per call)."""
-        box = self._spare_boxes.pop() if self._spare_boxes else Mailbox()
-        box.agent_id = recipient
-        box.limit = self._limits.get(recipient.type, 1)
-        return box
+        """The mailbox of an agent's first message."""
+        return Mailbox(recipient, self._limits.get(recipient.type, 1))
 
     def _schedule(self, box: Mailbox) -> None:
         box.scheduled = True
@@ -395,24 +389,14 @@ class Dispatcher:
         """One delivery of ``box`` finished (or was skipped); reschedule or forget the box."""
         box.running -= 1
         self._in_flight -= 1
-        if box.queue:
-            if not box.scheduled and box.running < box.limit:
-                self._schedule(box)
-        elif not box.running:  # forget the box, keep it as a spare
-            del self._boxes[box.agent_id]
-            if len(self._spare_boxes) < 64:
-                self._spare_boxes.append(box)
+        if box.queue and not box.scheduled and box.running < box.limit:
+            self._schedule(box)
         # Wake a waiter only when this may be what it waits for: any progress, no handler
         # running (landed), nothing queued or running (idle).
         if self._progress is not None or (
             self._watched and not self._in_flight and (self._landed is not None or not self._queued)
         ):
             self._wake_waiters()
-
-    def _forget(self, box: Mailbox) -> None:
-        del self._boxes[box.agent_id]
-        if len(self._spare_boxes) < 64:
-            self._spare_boxes.append(box)
 
     def _wake_waiters(self) -> None:
         """Wake whoever waits for progress, for idleness or for no handler to run."""
@@ -691,6 +675,7 @@ class Dispatcher:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._directory.get(recipient)
+                box.limit = self._limits.get(recipient.type, 1)  # known once it exists
             coro = self._start(agent, delivery, 0, logged)
             context = delivery.context
             stepper = self._steppers.pop() if self._steppers else Stepper()
@@ -785,12 +770,9 @@ class Dispatcher:
                 self._finish(delivery.reply, error=make(delivery.recipient))
                 self._wake_waiters()
             box.queue = keep
-            if not keep:
-                if box.scheduled:
-                    self._ready.remove(box)
-                    box.scheduled = False
-                if not box.running:
-                    self._forget(box)
+            if not keep and box.scheduled:
+                self._ready.remove(box)
+                box.scheduled = False
 
     def clear_failure(self) -> None:
         """The failure of the last workers was reported, or new workers start: RPCs that

@@ -103,24 +103,41 @@ class Delivery:
 
 _new = object.__new__
 copy_context = contextvars.copy_context
-_NO_AGENT: Any = None
 
 
 class Mailbox:
-    """Deliveries waiting for one busy agent; exists only while the agent is busy.
+    """One agent's place in the dispatcher: how many of its deliveries run, and the queue of
+    those that wait. Made at the agent's first message and kept while the runtime lives.
 
     ``scheduled`` is true exactly while the box is in the ready queue, which it is exactly
-    when it has queued work and room under its limit.
+    when it has queued work and room under its limit. ``queue`` is a shared empty queue
+    until the agent first gets a message it cannot run at once (most agents never do:
+    an empty deque is about 600 bytes); the dispatcher then gives the box its own.
     """
 
     __slots__ = ("agent_id", "limit", "queue", "running", "scheduled")
 
-    def __init__(self) -> None:
-        self.agent_id: AgentId = _NO_AGENT  # set by the dispatcher when it takes the box
-        self.limit = 1  # deliveries that may run at once (the class's max_concurrency)
-        self.queue: deque[Delivery] = deque()
+    def __init__(self, agent_id: AgentId, limit: int) -> None:
+        self.agent_id = agent_id
+        self.limit = limit  # deliveries that may run at once (the class's max_concurrency)
+        self.queue: deque[Delivery] = NO_QUEUE
         self.running = 0
         self.scheduled = False
+
+
+class _NoQueue(deque[Any]):
+    """The shared queue of mailboxes that never queued anything: empty, and stays so."""
+
+    __slots__ = ()
+
+    def append(self, item: Any) -> None:
+        raise AssertionError("a mailbox needs its own queue before anything is queued")
+
+    appendleft = extend = extendleft = insert = append  # type: ignore[assignment]
+
+
+NO_QUEUE: deque[Any] = _NoQueue()
+"""The queue of every mailbox that has not needed one of its own yet."""
 
 
 class Worker:
