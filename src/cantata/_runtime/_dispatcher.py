@@ -676,8 +676,25 @@ class Dispatcher:
             if agent is None:
                 agent = await self._directory.get(recipient)
                 box.limit = self._limits.get(recipient.type, 1)  # known once it exists
-            coro = self._start(agent, delivery, 0, logged)
             context = delivery.context
+            if (
+                reply is None  # a publish
+                and token is None
+                and not logged
+                and not self.trace_hooks
+                and self._tracer is None
+            ):
+                # A publish nobody can cancel, trace or log: as _start, in short.
+                ctx = _new(MessageContext)
+                ctx.sender = delivery.sender
+                ctx.topic_id = delivery.topic_id
+                ctx.is_rpc = False
+                ctx.cancellation_token = CancellationToken()
+                ctx.message_id = delivery.message_id
+                context.run(chain_var.set, (recipient, None, 0))
+                coro = agent.on_message(delivery.message, ctx)
+            else:
+                coro = self._start(agent, delivery, 0, logged)
             stepper = self._steppers.pop() if self._steppers else Stepper()
             yielded = context.run(stepper.send, coro)
             if yielded is DONE:
