@@ -37,6 +37,7 @@ import base64
 import json
 import math
 from collections.abc import Mapping
+from contextvars import copy_context
 from typing import TYPE_CHECKING, Any
 
 from .._agent_id import AgentId
@@ -269,4 +270,5 @@ def _load_delivery(registry: SerializationRegistry, entry: Mapping[str, Any]) ->
         TopicId(topic["type"], topic["source"]),
         None,
         entry["message_id"],
+        copy_context(),
     )

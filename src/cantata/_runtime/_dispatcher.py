@@ -37,6 +37,7 @@ reports it from the next stop call and every waiting caller is answered.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 from collections import deque
@@ -67,6 +68,7 @@ from ._trace import TraceHook, announce_delivery
 
 if TYPE_CHECKING:
     from .._agent_id import AgentId
+    from .._topic import TopicId
     from ._directory import AgentDirectory
 
 __all__ = ["FAIRNESS", "Dispatcher"]
@@ -74,6 +76,8 @@ __all__ = ["FAIRNESS", "Dispatcher"]
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 _T = TypeVar("_T")
 _new = object.__new__
+_same_agent: Callable[[AgentId, AgentId], bool] = tuple.__eq__
+"""Whether two agent ids are equal, compared in C (an AgentId is a ``(type, key)`` tuple)."""
 
 FAIRNESS = 64
 """Deliveries the active worker runs between two yields to the event loop."""
@@ -263,8 +267,8 @@ class Dispatcher:
             if agent is None:
                 agent = await self._directory.get(recipient)
                 box.limit = self._limits.get(recipient.type, 1)  # known once it exists
-            coro = self._start(agent, delivery, depth, logged)
-            context = delivery.context
+            context = delivery.context  # the RPC's own copy
+            coro = self._start(agent, delivery, context, depth, logged)
             stepper = self._steppers.pop() if self._steppers else Stepper()
             # The first step right here: a handler that only awaits the runtime ends in it.
             yielded = context.run(stepper.send, coro)
@@ -285,6 +289,39 @@ class Dispatcher:
             raise error from exc
         finally:
             self._release(box)
+
+    def publish(
+        self,
+        message: Any,
+        recipients: Sequence[AgentId],
+        sender: AgentId | None,
+        topic_id: TopicId,
+        token: CancellationToken | None,
+        message_id: str,
+    ) -> None:
+        """Queue a published message for each of ``recipients`` except ``sender``, in order
+        (never suspends)."""
+        boxes = self._boxes
+        context = copy_context()  # one snapshot; each handler runs in its own copy of it
+        for recipient in recipients:
+            if sender is not None and _same_agent(recipient, sender) is True:
+                continue  # a publisher does not receive its own message
+            delivery = Delivery.publish(
+                message, recipient, sender, topic_id, token, message_id, context
+            )
+            box = boxes.get(recipient)
+            if box is None:
+                box = boxes[recipient] = self._new_box(recipient)
+            queue = box.queue
+            if queue is NO_QUEUE:
+                queue = box.queue = deque()
+            queue.append(delivery)
+            self._queued += 1
+            if not box.scheduled and box.running < box.limit:
+                box.scheduled = True
+                self._ready.append(box)
+                if self._parked:
+                    self._unpark()
 
     def enqueue(self, delivery: Delivery) -> None:
         """Put ``delivery`` in its recipient's mailbox (never suspends): every publish, and
@@ -442,9 +479,14 @@ class Dispatcher:
     # -- running a handler ----------------------------------------------------------------
 
     def _start(
-        self, agent: Any, delivery: Delivery, depth: int, logged: bool
+        self,
+        agent: Any,
+        delivery: Delivery,
+        context: contextvars.Context,
+        depth: int,
+        logged: bool,
     ) -> Coroutine[Any, Any, Any]:
-        """Prepare ``delivery.context`` (a private copy) for the handler; return the handler's
+        """Prepare ``context`` (the handler's own copy) for the handler; return the handler's
         coroutine, to be stepped inside that context."""
         recipient = delivery.recipient
         topic_id = delivery.topic_id
@@ -458,7 +500,6 @@ class Dispatcher:
         ctx.message_id = delivery.message_id
         if logged or self.trace_hooks:
             announce_delivery(self.trace_hooks, delivery, topic_id is None, logged)
-        context = delivery.context
         parent = None if topic_id is not None else context.get(chain_var)
         context.run(chain_var.set, (recipient, parent, depth))
         if token is None and delivery.reply is None and self._tracer is None:
@@ -676,7 +717,7 @@ class Dispatcher:
             if agent is None:
                 agent = await self._directory.get(recipient)
                 box.limit = self._limits.get(recipient.type, 1)  # known once it exists
-            context = delivery.context
+            context = delivery.context.copy()  # a publish's snapshot is shared
             if (
                 reply is None  # a publish
                 and token is None
@@ -694,7 +735,7 @@ class Dispatcher:
                 context.run(chain_var.set, (recipient, None, 0))
                 coro = agent.on_message(delivery.message, ctx)
             else:
-                coro = self._start(agent, delivery, 0, logged)
+                coro = self._start(agent, delivery, context, 0, logged)
             stepper = self._steppers.pop() if self._steppers else Stepper()
             yielded = context.run(stepper.send, coro)
             if yielded is DONE:

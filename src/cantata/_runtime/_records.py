@@ -42,8 +42,9 @@ class Delivery:
 
     Build one with :meth:`rpc` or :meth:`publish`. ``topic_id`` is ``None`` exactly for an
     RPC; ``token`` is ``None`` when the sender passed none (the handler then gets a fresh
-    one); ``context`` is the copy of the sender's context variables the handler runs in;
-    ``reply`` is set when the RPC's caller waits for a reply slot (not inline).
+    one); ``context`` holds the sender's context variables: a private copy for an RPC, one
+    snapshot shared by all deliveries of a publish (a worker runs each handler in a copy
+    of it); ``reply`` is set when the RPC's caller waits for a reply slot (not inline).
     """
 
     message: Any
@@ -87,8 +88,10 @@ class Delivery:
         topic_id: TopicId,
         token: CancellationToken | None,
         message_id: str,
+        context: contextvars.Context,
     ) -> Delivery:
-        """A published message for one subscriber."""
+        """A published message for one subscriber; ``context`` is the snapshot of the
+        publisher's context that every subscriber's delivery shares."""
         delivery = _new(cls)
         delivery.message = message
         delivery.recipient = recipient
@@ -96,7 +99,7 @@ class Delivery:
         delivery.topic_id = topic_id
         delivery.token = token
         delivery.message_id = message_id
-        delivery.context = copy_context()
+        delivery.context = context
         delivery.reply = None
         return delivery
 

@@ -23,7 +23,6 @@ from ._dispatcher import Dispatcher
 from ._events import INFO, event_logger, log_message
 from ._interventions import DROPPED, intervene_publish, intervene_send
 from ._lifecycle import DEFAULT_STOP_GRACE_PERIOD, Lifecycle
-from ._records import Delivery
 from ._scheduling import DeliveryScheduler
 from ._subscription_index import SubscriptionIndex
 from ._telemetry import runtime_tracer
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Agent")
 
 _AGENT: Any = None  # try_get_underlying_agent_instance's default: any agent
-_same_agent: Callable[[AgentId, AgentId], bool] = tuple.__eq__
-"""Whether two agent ids are equal, compared in C (an AgentId is a ``(type, key)`` tuple)."""
 
 
 class SingleThreadedAgentRuntime:
@@ -241,10 +238,8 @@ class SingleThreadedAgentRuntime:
         token: CancellationToken | None,
         message_id: str,
     ) -> None:
-        enqueue = self._dispatcher.enqueue
-        for recipient in self._subscriptions.recipients(topic_id):
-            if sender is None or _same_agent(recipient, sender) is not True:
-                enqueue(Delivery.publish(message, recipient, sender, topic_id, token, message_id))
+        recipients = self._subscriptions.recipients(topic_id)
+        self._dispatcher.publish(message, recipients, sender, topic_id, token, message_id)
 
     # -- agents ----------------------------------------------------------------------------
 
