@@ -644,3 +644,138 @@ async def test_a_failing_factory_during_a_publish_is_logged_like_autogen(
         r.levelno == logging.ERROR and r.getMessage() == "Error constructing agent broken/k"
         for r in caplog.records
     )
+
+
+async def test_agents_whose_factory_fails_leave_nothing_behind() -> None:
+    """The runtime keeps a little state per agent (its mailbox); an id whose agent could not
+    be made keeps none, however many such ids are tried. (RPCs: a publish to a new topic
+    source also fills the subscriptions' bounded recipients cache.)"""
+    import gc
+    import tracemalloc
+
+    def factory() -> Probe:
+        raise ValueError("no agent today")
+
+    runtime = SingleThreadedAgentRuntime()
+    await runtime.register_factory("broken", factory)
+    logging.getLogger("cantata").disabled = True  # no log records kept by capture handlers
+    tracemalloc.start()
+    try:
+
+        async def attempts(first: int, count: int) -> int:
+            for key in range(first, first + count):
+                with pytest.raises(ValueError, match="no agent today"):
+                    await runtime.send_message(Go(), AgentId("broken", f"k{key}"))
+            await runtime.stop_when_idle()
+            gc.collect()
+            return tracemalloc.get_traced_memory()[0]
+
+        with anyio.fail_after(20):
+            async with runtime:
+                await attempts(0, 200)  # warm caches
+            async with runtime:
+                before = await attempts(200, 100)
+            async with runtime:
+                after = await attempts(300, 2000)
+    finally:
+        tracemalloc.stop()
+        logging.getLogger("cantata").disabled = False
+    # Kept state would be at least a mailbox and a dictionary entry (>100 bytes) per id.
+    assert (after - before) / 2000 < 20, after - before
+
+
+# -- stepping an inline handler (a reusable stepper per handler) -----------------------------
+
+_step_var: contextvars.ContextVar[str] = contextvars.ContextVar("step_var", default="caller")
+
+
+async def test_an_inline_handler_that_suspends_then_raises_gives_its_error_and_frees_it() -> None:
+    error = ValueError("after two suspensions")
+
+    async def action(agent: Probe, message: Go) -> int:
+        _step_var.set(f"handler {message.n}")
+        await anyio.lowlevel.checkpoint()
+        await anyio.sleep(0.001)
+        if message.n == 1:
+            raise error
+        assert _step_var.get() == f"handler {message.n}"
+        return message.n
+
+    runtime = await _probe_runtime(action)
+    with anyio.fail_after(5):
+        async with runtime:
+            for n in range(4):  # a stepper whose handler raised is not used again
+                if n == 1:
+                    with pytest.raises(ValueError) as raised:
+                        await runtime.send_message(Go(n), PROBE)
+                    assert raised.value is error
+                else:
+                    assert await runtime.send_message(Go(n), PROBE) == n
+                assert _step_var.get() == "caller"
+            await runtime.stop_when_idle()
+
+
+async def test_closing_the_caller_of_a_suspended_inline_handler_closes_the_handler() -> None:
+    seen: list[str] = []
+    suspended = anyio.Event()
+
+    async def action(agent: Probe, message: Go) -> int:
+        if message.n == 1:
+            return 1
+        _step_var.set("handler")
+        try:
+            suspended.set()
+            await anyio.sleep(3600)
+        finally:
+            seen.append(f"finally in {_step_var.get()}")
+        return 0
+
+    runtime = await _probe_runtime(action)
+    with anyio.fail_after(5):
+        async with runtime:
+            call = cast(Any, runtime.send_message(Go(0), PROBE))
+            call.send(None)  # runs inline until the handler suspends
+            assert suspended.is_set()
+            call.close()  # e.g. the task that awaited it was garbage-collected
+            assert seen == ["finally in handler"]  # closed in its own context
+            assert _step_var.get() == "caller"
+            assert await runtime.send_message(Go(1), PROBE) == 1  # the agent is free
+            await runtime.stop_when_idle()
+
+
+async def test_a_handler_that_catches_its_cancellation_and_returns_answers_its_caller() -> None:
+    started = anyio.Event()
+
+    async def action(agent: Probe, message: Go) -> str:
+        if message.n == 1:
+            return "next"
+        try:
+            started.set()
+            await anyio.sleep(3600)
+        except anyio.get_cancelled_exc_class():
+            pass  # swallowed: the handler returns normally
+        return "swallowed"
+
+    runtime = await _probe_runtime(action)
+    results: list[Any] = []
+    with anyio.fail_after(5):
+        async with runtime:
+            async with anyio.create_task_group() as tg:
+
+                async def caller() -> None:
+                    with anyio.CancelScope() as scope:
+                        tg.start_soon(_cancel_when, started, scope)
+                        results.append(await runtime.send_message(Go(0), PROBE))
+                    results.append(("cancelled", scope.cancelled_caught))
+
+                tg.start_soon(caller)
+            assert await runtime.send_message(Go(1), PROBE) == "next"
+            await runtime.stop_when_idle()
+    # The handler ran inline in the caller's scope and swallowed the cancellation; the
+    # call returns what the handler returned, as an awaited call would.
+    assert results == ["swallowed", ("cancelled", False)]
+
+
+async def _cancel_when(event: anyio.Event, scope: anyio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()

@@ -207,6 +207,7 @@ class Dispatcher:
         box.running = 1
         self._in_flight += 1
         context = copy_context()
+        agent = None
         try:
             agent = self._agents.get(recipient)
             if agent is None:
@@ -237,9 +238,9 @@ class Dispatcher:
                 raise
             raise error from exc
         finally:
-            if box.queue or self._watched or self._progress is not None:
+            if box.queue or self._watched or self._progress is not None or agent is None:
                 self._release(box)
-            else:  # nothing arrived meanwhile and nobody waits
+            else:  # nothing arrived meanwhile, nobody waits, the agent exists
                 box.running -= 1
                 self._in_flight -= 1
 
@@ -426,8 +427,11 @@ class Dispatcher:
         """One delivery of ``box`` finished (or was skipped); reschedule or forget the box."""
         box.running -= 1
         self._in_flight -= 1
-        if box.queue and not box.scheduled and box.running < box.limit:
-            self._schedule(box)
+        if box.queue:
+            if not box.scheduled and box.running < box.limit:
+                self._schedule(box)
+        elif not box.running and box.agent_id not in self._agents:
+            del self._boxes[box.agent_id]  # its agent could not be made: keep nothing of it
         # Wake a waiter only when this may be what it waits for: any progress, no handler
         # running (landed), nothing queued or running (idle).
         if self._progress is not None or (
