@@ -82,6 +82,9 @@ _same_agent: Callable[[AgentId, AgentId], bool] = tuple.__eq__
 FAIRNESS = 64
 """Deliveries the active worker runs between two yields to the event loop."""
 
+_IDLE_STEPPERS = 64
+"""Idle steppers kept for reuse (more only after a burst of handlers suspended at once)."""
+
 
 class Dispatcher:
     """Mailboxes, the ready queue, workers, replies and the accounting of outstanding work.
@@ -227,7 +230,8 @@ class Dispatcher:
                 result, stepper.result = stepper.result, None
             else:
                 result = await stepper.resume(context, yielded)
-            self._steppers.append(stepper)
+            if len(self._steppers) < _IDLE_STEPPERS:
+                self._steppers.append(stepper)
             return result
         except BaseException as exc:
             if _cancel_requested():
@@ -277,7 +281,8 @@ class Dispatcher:
                 result, stepper.result = stepper.result, None
             else:
                 result = await stepper.resume(context, yielded)
-            self._steppers.append(stepper)
+            if len(self._steppers) < _IDLE_STEPPERS:
+                self._steppers.append(stepper)
             if logged or self._interventions:
                 result = await self._respond(delivery, result, logged)
             return result
@@ -746,7 +751,8 @@ class Dispatcher:
                 result, stepper.result = stepper.result, None
             else:
                 result = await stepper.resume(context, yielded)
-            self._steppers.append(stepper)
+            if len(self._steppers) < _IDLE_STEPPERS:
+                self._steppers.append(stepper)
             if reply is not None:
                 if logged or self._interventions:
                     result = await self._respond(delivery, result, logged)
