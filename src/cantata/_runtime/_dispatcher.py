@@ -2,13 +2,17 @@
 
 A message's path
 ----------------
-``send_message`` and ``publish_message`` validate, run the intervention handlers and hand a
-:class:`Delivery` to :meth:`Dispatcher.send` or :meth:`Dispatcher.enqueue`. From there:
+``send_message`` and ``publish_message`` validate, run the intervention handlers and hand
+the message to :meth:`Dispatcher.send` or :meth:`Dispatcher.publish`. From there:
 
 * **Inline RPC.** An RPC to an agent that may run it now (idle with nothing queued, room
   under its ``max_concurrency``, or re-entrant: see :meth:`Dispatcher._admit`) runs in the
   caller's task: no queue, no task switch. The handler's coroutine is stepped inside its
-  own copy of the caller's context variables, so what it sets never leaks to the caller.
+  own copy of the caller's context variables (by a :class:`Stepper`, so a handler that
+  returns without suspending costs no ``StopIteration``), so what it sets never leaks to
+  the caller. The common case (an idle agent; nothing to trace, log or cancel) is written
+  out in :meth:`Dispatcher.send`; every other RPC goes through :meth:`Dispatcher._send`
+  with a :class:`Delivery` record.
 * **Queued.** Every other delivery goes to the recipient's mailbox. Mailboxes with work wait
   in one FIFO ready queue. Exactly one *active worker* task takes them in order and runs
   each handler in its own copy of the sender's context.
