@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from operator import itemgetter
 from typing import TYPE_CHECKING, Final, Self
 
 from cantata._agent_type import AgentType
+from cantata._names import NameRule
 
-_AGENT_TYPE_PATTERN: Final = re.compile(r"^[\w\-\.]+\Z")
-_VALID_TYPES: set[str] = set()  # type strings already validated (bounded)
+_AGENT_TYPES: Final = NameRule("agent type", r"^[\w\-\.]+\Z", "letters, digits, '_', '-' and '.'")
+_ACCEPTED_AGENT_TYPES = _AGENT_TYPES.accepted
 
 
 def is_valid_agent_type(value: str) -> bool:
@@ -19,7 +19,7 @@ def is_valid_agent_type(value: str) -> bool:
     A valid agent type is non-empty and consists only of word characters
     (letters, digits, ``_``), ``-`` and ``.``.
     """
-    return _AGENT_TYPE_PATTERN.match(value) is not None
+    return _AGENT_TYPES.is_valid(value)
 
 
 def _check_agent_type(value: str | AgentType) -> str:
@@ -29,20 +29,11 @@ def _check_agent_type(value: str | AgentType) -> str:
         TypeError: *value* is neither a ``str`` nor an :class:`AgentType`.
         ValueError: *value* is not a valid agent type (see :func:`is_valid_agent_type`).
     """
-    if value.__class__ is str and value in _VALID_TYPES:
+    if value.__class__ is str and value in _ACCEPTED_AGENT_TYPES:
         return value
     if isinstance(value, AgentType):
         value = value.type
-    if not isinstance(value, str):
-        raise TypeError(f"Agent type must be a str or an AgentType, got {type(value).__name__}")
-    if _AGENT_TYPE_PATTERN.match(value) is None:
-        raise ValueError(
-            f"Invalid agent type {value!r}: an agent type must be non-empty and contain only "
-            "letters, digits, '_', '-' and '.'"
-        )
-    if len(_VALID_TYPES) < 10_000 and value.__class__ is str:
-        _VALID_TYPES.add(value)
-    return value
+    return _AGENT_TYPES.check(value, "a str or an AgentType")
 
 
 class AgentId(tuple[str, str]):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final, Self
 
 from cantata._contexts import _current_agent_id
+from cantata._names import NameRule
 
-_TOPIC_TYPE_PATTERN: Final = re.compile(r"^[\w\-\.\:\=]+\Z")
-_VALID_TOPIC_TYPES: set[str] = set()  # topic types already validated (bounded)
+_TOPIC_TYPES: Final = NameRule(
+    "topic type", r"^[\w\-\.\:\=]+\Z", "letters, digits, '_', '-', '.', ':' and '='"
+)
+_ACCEPTED_TOPIC_TYPES = _TOPIC_TYPES.accepted
 
 
 def is_valid_topic_type(value: str) -> bool:
@@ -18,25 +20,7 @@ def is_valid_topic_type(value: str) -> bool:
     A valid topic type is non-empty and consists only of word characters
     (letters, digits, ``_``), ``-``, ``.``, ``:`` and ``=``.
     """
-    return _TOPIC_TYPE_PATTERN.match(value) is not None
-
-
-def _check_topic_type(value: object) -> None:
-    """Validate a topic type not seen before and remember it.
-
-    Raises:
-        TypeError: ``value`` is not a ``str``.
-        ValueError: ``value`` is not a valid topic type.
-    """
-    if not isinstance(value, str):
-        raise TypeError(f"Topic type must be a str, got {type(value).__name__}")
-    if _TOPIC_TYPE_PATTERN.match(value) is None:
-        raise ValueError(
-            f"Invalid topic type {value!r}: a topic type must be non-empty and contain "
-            "only letters, digits, '_', '-', '.', ':' and '='"
-        )
-    if len(_VALID_TOPIC_TYPES) < 10_000 and value.__class__ is str:
-        _VALID_TOPIC_TYPES.add(value)
+    return _TOPIC_TYPES.is_valid(value)
 
 
 @dataclass(eq=True, frozen=True)
@@ -68,8 +52,8 @@ class TopicId:
         fields = self.__dict__
         fields["type"] = type
         fields["source"] = source
-        if type.__class__ is not str or type not in _VALID_TOPIC_TYPES:
-            _check_topic_type(type)
+        if type.__class__ is not str or type not in _ACCEPTED_TOPIC_TYPES:
+            _TOPIC_TYPES.check(type)
 
     def __eq__(self, other: object) -> bool:
         if self is other:
