@@ -672,10 +672,10 @@ class Dispatcher:
                 return
             if self._urgent:
                 delivery, box = self._urgent.popleft()
-                await self._execute(delivery, box, worker)
+                await self._execute(box, worker, delivery)
             elif ready and self._dispatching:
                 box = ready.popleft() if self._scheduler is None else self._choose_box()
-                await self._execute(self._take_next(box), box, worker)
+                await self._execute(box, worker)
             else:
                 self._parked = True
                 self._wakeup = anyio.Event()
@@ -698,20 +698,23 @@ class Dispatcher:
             return resumes.popleft()
         return _take(resumes, self._scheduler.choose_resume(len(resumes)))
 
-    def _take_next(self, box: Mailbox) -> Delivery:
-        """Take the next delivery of a scheduled ``box``; it counts as running from now."""
-        delivery = box.queue.popleft()
-        self._queued -= 1
-        self._in_flight += 1
-        box.running += 1
-        box.scheduled = False
-        if box.queue and box.running < box.limit:
-            box.scheduled = True
-            self._ready.append(box)
-        return delivery
+    async def _execute(
+        self, box: Mailbox, worker: Worker, delivery: Delivery | None = None
+    ) -> None:
+        """Run a delivery in ``worker``; settle its reply.
 
-    async def _execute(self, delivery: Delivery, box: Mailbox, worker: Worker) -> None:
-        """Run a delivery that counts as running in ``worker``; settle its reply."""
+        Without ``delivery``, the next delivery of ``box``, just taken off the ready queue;
+        with one, an already admitted delivery (it counts as running).
+        """
+        if delivery is None:  # take it from the box: from now on it counts as running
+            delivery = box.queue.popleft()
+            self._queued -= 1
+            self._in_flight += 1
+            box.running += 1
+            if box.queue and box.running < box.limit:
+                self._ready.append(box)  # still scheduled
+            else:
+                box.scheduled = False
         worker.in_user = True
         if not self._keeper_armed:
             self._keeper_armed = True
@@ -795,7 +798,7 @@ class Dispatcher:
         box = self._ready.popleft() if self._scheduler is None else self._choose_box()
         self._stepping = True
         try:
-            await self._execute(self._take_next(box), box, Worker())
+            await self._execute(box, Worker())
         finally:
             self._stepping = False
         return True

@@ -224,22 +224,18 @@ class SingleThreadedAgentRuntime:
                 return
         if event_logger.isEnabledFor(INFO):
             log_message(message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
+        recipients = self._subscriptions.recipients(topic_id)
         if self._tracer is None:
-            self._publish(message, topic_id, sender, cancellation_token, message_id)
+            self._dispatcher.publish(
+                message, recipients, sender, topic_id, cancellation_token, message_id
+            )
             return
         with self._tracer.span("publish", str(topic_id), message, sender, message_id):
-            self._publish(message, topic_id, sender, cancellation_token, message_id)
-
-    def _publish(
-        self,
-        message: Any,
-        topic_id: TopicId,
-        sender: AgentId | None,
-        token: CancellationToken | None,
-        message_id: str,
-    ) -> None:
-        recipients = self._subscriptions.recipients(topic_id)
-        self._dispatcher.publish(message, recipients, sender, topic_id, token, message_id)
+            # Queued inside the span (the context is copied there): handlers' spans are its
+            # children.
+            self._dispatcher.publish(
+                message, recipients, sender, topic_id, cancellation_token, message_id
+            )
 
     # -- agents ----------------------------------------------------------------------------
 
