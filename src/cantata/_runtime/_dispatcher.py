@@ -219,7 +219,7 @@ class Dispatcher:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._directory.get(recipient)
-                box.limit = self._limits.get(recipient.type, 1)  # known once it exists
+                self._learn_limit(box)  # known once it exists
             ctx = _new(MessageContext)  # the fields one by one: half the cost of __init__
             ctx.sender = sender
             ctx.topic_id = None
@@ -275,7 +275,7 @@ class Dispatcher:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._directory.get(recipient)
-                box.limit = self._limits.get(recipient.type, 1)  # known once it exists
+                self._learn_limit(box)  # known once it exists
             context = delivery.context  # the RPC's own copy
             coro = self._start(agent, delivery, context, depth, logged)
             stepper = self._steppers.pop() if self._steppers else Stepper()
@@ -426,6 +426,14 @@ class Dispatcher:
     def _new_box(self, recipient: AgentId) -> Mailbox:
         """The mailbox of an agent's first message."""
         return Mailbox(recipient, self._limits.get(recipient.type, 1))
+
+    def _learn_limit(self, box: Mailbox) -> None:
+        """Set ``box``'s limit from its agent class, known once the agent exists (a factory
+        registered without its class). Messages queued meanwhile were held to a limit of 1:
+        if the limit is higher, they may start now (a handler may wait for the next one)."""
+        box.limit = self._limits.get(box.agent_id.type, 1)
+        if box.queue and not box.scheduled and box.running < box.limit:
+            self._schedule(box)
 
     def _schedule(self, box: Mailbox) -> None:
         box.scheduled = True
@@ -733,7 +741,7 @@ class Dispatcher:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._directory.get(recipient)
-                box.limit = self._limits.get(recipient.type, 1)  # known once it exists
+                self._learn_limit(box)  # known once it exists
             context = delivery.context.copy()  # a publish's snapshot is shared
             if (
                 reply is None  # a publish

@@ -34,6 +34,15 @@ from typing import Any, Final
 __all__ = ["DONE", "Stepper"]
 
 
+_COROUTINE: Final = types.CoroutineType
+
+
+async def _await(awaitable: Any) -> Any:
+    """Await what an agent's ``on_message`` returned that is not a native coroutine (a
+    generator-based coroutine, a future, an object with ``__await__``)."""
+    return await awaitable
+
+
 class _Done:
     __slots__ = ()
 
@@ -68,6 +77,8 @@ class Stepper:
     def _loop(self) -> Generator[Any, Any, None]:
         while True:
             coro: Coroutine[Any, Any, Any] = yield DONE
+            if coro.__class__ is not _COROUTINE:  # any other awaitable, as ``await`` takes it
+                coro = _await(coro)
             self.result = yield from coro
 
     @types.coroutine
