@@ -791,3 +791,149 @@ async def test_default_topic_id_and_agent_id_outside_and_inside_handlers() -> No
                 == "k2"
             )
     assert seen == ["child k1", "child k2"]
+
+
+# -- more: restarts under a stuck inline handler, factories, mixed workloads --------------
+
+
+async def test_an_inline_handler_stuck_through_a_stop_and_a_restart() -> None:
+    started = anyio.Event()
+
+    class Stuck(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("stuck")
+
+        @message_handler
+        async def on_act(self, message: Act, ctx: MessageContext) -> int:
+            if message.kind == "hang":
+                started.set()
+                await anyio.sleep(3600)
+            return message.n
+
+    runtime = SingleThreadedAgentRuntime(stop_grace_period=0.05)
+    await Stuck.register(runtime, "stuck", Stuck)
+    stuck = AgentId("stuck", "k")
+    with anyio.fail_after(5):
+        runtime.start()
+        assert await runtime.send_message(Act("ok", 1), stuck) == 1  # the workers run
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(runtime.send_message, Act("hang"), stuck)  # runs inline
+            await started.wait()
+            await runtime.stop()  # the inline handler is its caller's: it still runs
+            runtime.start()
+            tg.cancel_scope.cancel()  # now its caller gives up
+        # The agent is free: an inline call and a queued publish both reach it.
+        assert await runtime.send_message(Act("ok", 3), stuck) == 3
+        assert await runtime.send_message(Act("ok", 4), AgentId("stuck", "other")) == 4
+        await runtime.stop_when_idle()
+
+
+class Maker(RoutedAgent):
+    def __init__(self) -> None:
+        _var.set("set by a constructor")
+        super().__init__("maker")
+
+    @message_handler
+    async def on_act(self, message: Act, ctx: MessageContext) -> str:
+        return _var.get()
+
+
+@pytest.mark.parametrize("token", [False, True])
+async def test_a_factory_setting_a_context_variable_does_not_leak_to_the_caller(
+    token: bool,
+) -> None:
+    """Regression: an agent made for an inline RPC was constructed in its caller's task and
+    context, so a context variable its constructor set stayed set in the caller."""
+    runtime = SingleThreadedAgentRuntime()
+    await Maker.register(runtime, "maker", Maker)
+    with anyio.fail_after(5):
+        async with runtime:
+            seen = await runtime.send_message(
+                Act("x"),
+                AgentId("maker", "k"),
+                cancellation_token=CancellationToken() if token else None,
+            )
+            assert _var.get() == "caller"
+            assert seen == "caller"  # the handler runs in the caller's context, not the factory's
+
+
+@dataclass
+class Job:
+    sender: int
+    seq: int
+    suspend: bool
+    fail: bool
+
+
+class Worker(RoutedAgent):
+    """Records every job it gets; a limit of 1 keeps one sender's jobs in order."""
+
+    log: dict[str, list[tuple[int, int]]]
+
+    def __init__(self) -> None:
+        super().__init__("worker")
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> int:
+        Worker.log.setdefault(self.id.key, []).append((message.sender, message.seq))
+        if message.suspend:
+            await anyio.lowlevel.checkpoint()
+        if message.fail:
+            raise ValueError(message.seq)
+        assert MessageHandlerContext.agent_id() == self.id
+        return message.seq
+
+
+_op = st.tuples(
+    st.sampled_from(["send", "publish"]),
+    st.integers(0, 2),  # which agent
+    st.booleans(),  # suspends
+    st.booleans(),  # fails
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(plans=st.lists(st.lists(_op, max_size=12), min_size=1, max_size=4))
+def test_mixed_workloads_lose_nothing_and_keep_each_senders_order(
+    anyio_backend: str, plans: list[list[tuple[str, int, bool, bool]]]
+) -> None:
+    async def run_plan(runtime: SingleThreadedAgentRuntime, sender: int, plan: Any) -> None:
+        for seq, (how, target, suspend, fail) in enumerate(plan):
+            job = Job(sender, seq, suspend, fail)
+            if how == "publish":
+                await runtime.publish_message(job, TopicId("jobs", str(target)))
+                continue
+            try:
+                assert await runtime.send_message(job, AgentId("worker", str(target))) == seq
+            except ValueError as exc:
+                assert fail and exc.args == (seq,)
+            else:
+                assert not fail
+
+    async def main() -> None:
+        Worker.log = {}
+        runtime = SingleThreadedAgentRuntime()
+        await Worker.register(runtime, "worker", Worker)
+        await runtime.add_subscription(TypeSubscription("jobs", "worker"))
+        with anyio.fail_after(10):
+            runtime.start()
+            async with anyio.create_task_group() as tg:
+                for sender, plan in enumerate(plans):
+                    tg.start_soon(run_plan, runtime, sender, plan)
+            await runtime.stop_when_idle()
+        for target in range(3):
+            got = Worker.log.get(str(target), [])
+            expected = [
+                (sender, seq)
+                for sender, plan in enumerate(plans)
+                for seq, op in enumerate(plan)
+                if op[1] == target
+            ]
+            assert sorted(got) == sorted(expected)
+            for sender in range(len(plans)):
+                mine = [seq for s, seq in got if s == sender]
+                assert mine == sorted(mine)
+
+    anyio.run(main, backend=anyio_backend)

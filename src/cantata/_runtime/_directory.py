@@ -13,6 +13,7 @@ from .._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from .._contexts import _instantiation_var
 from ..exceptions import UnknownAgentTypeError
 from ..logging import AgentConstructionExceptionEvent
+from ._in_context import run_in_copy
 
 if TYPE_CHECKING:
     from .._agents._agent import Agent
@@ -128,7 +129,8 @@ class AgentDirectory:
             raise UnknownAgentTypeError(agent_id.type)
         creation = self._creating[agent_id] = _Creation()
         try:
-            agent = await self._create(agent_id, factory)
+            # In a copy of the context: what a constructor sets is not its caller's.
+            agent = await run_in_copy(self._create(agent_id, factory))
         except anyio.get_cancelled_exc_class():
             creation.cancelled = True  # the creator's own cancellation is not the waiters'
             raise

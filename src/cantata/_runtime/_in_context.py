@@ -29,12 +29,13 @@ from __future__ import annotations
 import contextvars
 import types
 from collections.abc import Coroutine, Generator
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-__all__ = ["DONE", "Stepper"]
+__all__ = ["DONE", "Stepper", "run_in_copy"]
 
 
 _COROUTINE: Final = types.CoroutineType
+_T = TypeVar("_T")
 
 
 async def _await(awaitable: Any) -> Any:
@@ -98,3 +99,17 @@ class Stepper:
                 yielded = run(self.send, sent)
         result, self.result = self.result, None
         return result
+
+
+async def run_in_copy(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Await ``coro`` inside a copy of the current context: what it sets in context
+    variables stays there (e.g. an agent factory run in the task of an inline RPC's
+    caller)."""
+    context = contextvars.copy_context()
+    stepper = Stepper()
+    yielded = context.run(stepper.send, coro)
+    if yielded is DONE:
+        result: _T = stepper.result
+        return result
+    returned: _T = await stepper.resume(context, yielded)
+    return returned
