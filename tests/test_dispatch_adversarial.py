@@ -937,3 +937,98 @@ def test_mixed_workloads_lose_nothing_and_keep_each_senders_order(
                 assert mine == sorted(mine)
 
     anyio.run(main, backend=anyio_backend)
+
+
+class _CancelOnSend(DefaultInterventionHandler):
+    async def on_send(
+        self, message: Any, *, message_context: MessageContext, recipient: AgentId
+    ) -> Any:
+        if isinstance(message, Act) and message.kind == "cancel me":
+            message_context.cancellation_token.cancel()
+        return message
+
+
+@pytest.mark.parametrize("own_token", [False, True])
+@pytest.mark.parametrize("busy", [False, True])
+async def test_a_token_cancelled_before_the_handler_starts_means_it_never_runs(
+    busy: bool, own_token: bool
+) -> None:
+    """Regression: an RPC whose token was cancelled after it was accepted (here by an
+    intervention) but before its handler started still ran the handler inline and returned
+    its result; a queued one (busy agent) is answered with MessageCancelledError unrun.
+    Without a caller's token, the token the interventions saw was not the handler's."""
+    ran: list[int] = []
+    release = anyio.Event()
+
+    class Once(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("once")
+
+        @message_handler
+        async def on_act(self, message: Act, ctx: MessageContext) -> int:
+            ran.append(message.n)
+            if message.kind == "wait":
+                await release.wait()
+            return message.n
+
+    runtime = SingleThreadedAgentRuntime()
+    await Once.register(runtime, "once", Once)
+    cancelling = SingleThreadedAgentRuntime(intervention_handlers=[_CancelOnSend()])
+    await Once.register(cancelling, "once", Once)
+    once = AgentId("once", "k")
+    with anyio.fail_after(5):
+        async with runtime, cancelling, anyio.create_task_group() as tg:
+            if busy:
+                tg.start_soon(cancelling.send_message, Act("wait", 0), once)
+                await anyio.sleep(0.01)
+                assert ran == [0]
+            with pytest.raises(MessageCancelledError):
+                await cancelling.send_message(
+                    Act("cancel me", 1),
+                    once,
+                    cancellation_token=CancellationToken() if own_token else None,
+                )
+            release.set()
+            assert await runtime.send_message(Act("ok", 2), once) == 2
+    assert 1 not in ran
+
+
+class SyncStart(BaseAgent):
+    """``on_message`` does work before returning its coroutine, as a hand-written Agent may."""
+
+    def __init__(self) -> None:
+        super().__init__("sync start")
+
+    async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
+        raise AssertionError("not used")
+
+    def on_message(self, message: Any, ctx: MessageContext) -> Any:  # type: ignore[misc]
+        _var.set("set by on_message")
+        who = MessageHandlerContext.agent_id().key
+
+        async def rest() -> str:
+            return who
+
+        return rest()
+
+
+@pytest.mark.parametrize("path", ["inline", "token", "publish"])
+async def test_the_synchronous_part_of_on_message_runs_in_the_handlers_context(path: str) -> None:
+    """Regression: the call ``agent.on_message(message, ctx)`` was made in the caller's
+    context, outside the handler's copy: the handler's identity was missing there and what
+    it set reached the caller."""
+    runtime = SingleThreadedAgentRuntime()
+    await runtime.register_factory("sync", SyncStart)
+    await runtime.add_subscription(TypeSubscription("sync", "sync"))
+    with anyio.fail_after(5):
+        async with runtime:
+            if path == "publish":
+                await runtime.publish_message("x", TopicId("sync", "p"))
+                await runtime.stop_when_idle()
+            else:
+                token = CancellationToken() if path == "token" else None
+                who = await runtime.send_message(
+                    "x", AgentId("sync", "k"), cancellation_token=token
+                )
+                assert who == "k"
+            assert _var.get() == "caller"

@@ -130,7 +130,7 @@ class AgentDirectory:
         creation = self._creating[agent_id] = _Creation()
         try:
             # In a copy of the context: what a constructor sets is not its caller's.
-            agent = await run_in_copy(self._create(agent_id, factory))
+            agent = await run_in_copy(self._create, agent_id, factory)
         except anyio.get_cancelled_exc_class():
             creation.cancelled = True  # the creator's own cancellation is not the waiters'
             raise

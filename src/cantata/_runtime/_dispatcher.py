@@ -45,7 +45,7 @@ import contextvars
 import logging
 import math
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import copy_context
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -63,7 +63,7 @@ from ..exceptions import HandlerCancelledError, MessageCancelledError, RuntimeSt
 from ..logging import DeliveryStage, MessageHandlerExceptionEvent, MessageKind
 from ._chain import DEPTH, MAX_INLINE_DEPTH, Hop, chain_agents, chain_var, in_chain
 from ._events import INFO, event_logger, log_message
-from ._in_context import DONE, Stepper
+from ._in_context import DONE, Call, Stepper
 from ._interventions import intervene_response
 from ._records import NO_QUEUE, Delivery, Mailbox, Reply, Worker
 from ._scheduling import DeliveryScheduler
@@ -229,7 +229,7 @@ class Dispatcher:
             context.run(chain_var.set, (recipient, parent, depth))
             stepper = self._steppers.pop() if self._steppers else Stepper()
             # The first step right here: a handler that only awaits the runtime ends in it.
-            yielded = context.run(stepper.send, agent.on_message(message, ctx))
+            yielded = context.run(stepper.send, (agent.on_message, message, ctx))
             if yielded is DONE:
                 result, stepper.result = stepper.result, None
             else:
@@ -277,10 +277,10 @@ class Dispatcher:
                 agent = await self._directory.get(recipient)
                 self._learn_limit(box)  # known once it exists
             context = delivery.context  # the RPC's own copy
-            coro = self._start(agent, delivery, context, depth, logged)
+            call = self._start(agent, delivery, context, depth, logged)
             stepper = self._steppers.pop() if self._steppers else Stepper()
             # The first step right here: a handler that only awaits the runtime ends in it.
-            yielded = context.run(stepper.send, coro)
+            yielded = context.run(stepper.send, call)
             if yielded is DONE:
                 result, stepper.result = stepper.result, None
             else:
@@ -507,9 +507,9 @@ class Dispatcher:
         context: contextvars.Context,
         depth: int,
         logged: bool,
-    ) -> Coroutine[Any, Any, Any]:
-        """Prepare ``context`` (the handler's own copy) for the handler; return the handler's
-        coroutine, to be stepped inside that context."""
+    ) -> Call:
+        """Prepare ``context`` (the handler's own copy) for the handler; return the call of
+        the handler, for a stepper to make and step inside that context."""
         recipient = delivery.recipient
         topic_id = delivery.topic_id
         token = delivery.token
@@ -525,9 +525,8 @@ class Dispatcher:
         parent = None if topic_id is not None else context.get(chain_var)
         context.run(chain_var.set, (recipient, parent, depth))
         if token is None and delivery.reply is None and self._tracer is None:
-            handler: Coroutine[Any, Any, Any] = agent.on_message(delivery.message, ctx)
-            return handler  # nobody but the handler itself can cancel it
-        return self._handle_in_scope(agent, delivery, ctx)
+            return (agent.on_message, delivery.message, ctx)  # only the handler can cancel it
+        return (partial(self._handle_in_scope, agent), delivery, ctx)
 
     async def _handle_in_scope(self, agent: Any, delivery: Delivery, ctx: MessageContext) -> Any:
         """Call the handler in a cancel scope that its token and its caller can cancel, and
@@ -545,6 +544,8 @@ class Dispatcher:
 
     async def _handle_cancellable(self, agent: Any, delivery: Delivery, ctx: MessageContext) -> Any:
         token = ctx.cancellation_token
+        if token.is_cancelled():  # after the message was accepted, before the handler starts
+            raise MessageCancelledError(f"message to {delivery.recipient} was cancelled")
         scope = anyio.CancelScope()
         if delivery.reply is not None:
             delivery.reply.scope = scope
@@ -758,11 +759,11 @@ class Dispatcher:
                 ctx.cancellation_token = CancellationToken()
                 ctx.message_id = delivery.message_id
                 context.run(chain_var.set, (recipient, None, 0))
-                coro = agent.on_message(delivery.message, ctx)
+                call: Call = (agent.on_message, delivery.message, ctx)
             else:
-                coro = self._start(agent, delivery, context, 0, logged)
+                call = self._start(agent, delivery, context, 0, logged)
             stepper = self._steppers.pop() if self._steppers else Stepper()
-            yielded = context.run(stepper.send, coro)
+            yielded = context.run(stepper.send, call)
             if yielded is DONE:
                 result, stepper.result = stepper.result, None
             else:

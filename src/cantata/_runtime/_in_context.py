@@ -16,7 +16,7 @@ without an exception) and then *yields* :data:`DONE`. A stepper is reusable once
 Usage (``steppers`` is a free list)::
 
     stepper = steppers.pop() if steppers else Stepper()
-    yielded = context.run(stepper.send, coro)
+    yielded = context.run(stepper.send, (agent.on_message, message, ctx))
     if yielded is DONE:  # the coroutine returned without suspending
         result, stepper.result = stepper.result, None
     else:
@@ -28,14 +28,19 @@ from __future__ import annotations
 
 import contextvars
 import types
-from collections.abc import Coroutine, Generator
-from typing import Any, Final, TypeVar
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, Final, TypeAlias, TypeVar
 
-__all__ = ["DONE", "Stepper", "run_in_copy"]
+__all__ = ["DONE", "Call", "Stepper", "run_in_copy"]
 
 
 _COROUTINE: Final = types.CoroutineType
 _T = TypeVar("_T")
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+
+Call: TypeAlias = "tuple[Callable[[Any, Any], Any], Any, Any]"
+"""What a stepper is sent: ``(function, first, second)``; it awaits ``function(first, second)``."""
 
 
 async def _await(awaitable: Any) -> Any:
@@ -77,7 +82,10 @@ class Stepper:
     @types.coroutine
     def _loop(self) -> Generator[Any, Any, None]:
         while True:
-            coro: Coroutine[Any, Any, Any] = yield DONE
+            call: Call = yield DONE
+            # Called here, inside the context: the synchronous part of a handler (an agent's
+            # hand-written ``on_message`` may have one) runs where the rest of it runs.
+            coro: Any = call[0](call[1], call[2])
             if coro.__class__ is not _COROUTINE:  # any other awaitable, as ``await`` takes it
                 coro = _await(coro)
             self.result = yield from coro
@@ -101,13 +109,15 @@ class Stepper:
         return result
 
 
-async def run_in_copy(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Await ``coro`` inside a copy of the current context: what it sets in context
-    variables stays there (e.g. an agent factory run in the task of an inline RPC's
-    caller)."""
+async def run_in_copy(
+    function: Callable[[_A, _B], Coroutine[Any, Any, _T]], first: _A, second: _B
+) -> _T:
+    """Await ``function(first, second)`` inside a copy of the current context: what it sets
+    in context variables stays there (e.g. an agent factory run in the task of an inline
+    RPC's caller)."""
     context = contextvars.copy_context()
     stepper = Stepper()
-    yielded = context.run(stepper.send, coro)
+    yielded = context.run(stepper.send, (function, first, second))
     if yielded is DONE:
         result: _T = stepper.result
         return result

@@ -174,12 +174,14 @@ class SingleThreadedAgentRuntime:
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise MessageCancelledError(f"message to {recipient} was cancelled before sending")
         if self._interventions:
+            if cancellation_token is None:  # the one the interventions see is the handler's
+                cancellation_token = CancellationToken()
             message = await intervene_send(
                 self._interventions,
                 message,
                 recipient,
                 sender,
-                cancellation_token or CancellationToken(),
+                cancellation_token,
                 message_id,
             )
         if self._lifecycle.stopping:
