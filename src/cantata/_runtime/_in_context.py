@@ -9,8 +9,11 @@ any backend).
 Stepping a coroutine from Python normally ends in a ``StopIteration`` exception, and an
 exception (object, traceback, matching) costs about as much as the rest of an inline RPC's
 bookkeeping. A :class:`Stepper` avoids it: it is a long-lived generator-based coroutine
-that runs each coroutine it is sent with ``yield from`` (which takes the return value
-without an exception) and then *yields* :data:`DONE`. A stepper is reusable once it yielded
+that is sent a :data:`Call` ``(function, first, second)``, makes the coroutine
+``function(first, second)`` (inside the context, so the synchronous part of a hand-written
+``on_message`` runs where the rest of the handler runs), runs it with ``yield from`` (which
+takes the return value without an exception; an awaitable that is not a native coroutine
+is awaited as ``await`` would) and then *yields* :data:`DONE`. A stepper is reusable once it yielded
 :data:`DONE`; one whose coroutine raised is finished and is dropped.
 
 Usage (``steppers`` is a free list)::
@@ -63,7 +66,8 @@ DONE: Final[Any] = _Done()
 class Stepper:
     """Runs one coroutine after another; see the module docstring.
 
-    ``send(coro)`` starts ``coro`` and returns what it first yields, or :data:`DONE` with
+    ``send((function, first, second))`` starts ``function(first, second)`` and returns
+    what it first yields, or :data:`DONE` with
     the return value in ``result`` (take it and set ``result`` back to ``None``, so that
     the idle stepper keeps nothing alive). An exception the coroutine raises propagates
     from ``send`` (or from :meth:`resume`) and finishes the stepper.
