@@ -1032,3 +1032,136 @@ async def test_the_synchronous_part_of_on_message_runs_in_the_handlers_context(p
                 )
                 assert who == "k"
             assert _var.get() == "caller"
+
+
+# -- cancellation at every point of random workloads --------------------------------------
+
+
+@dataclass
+class Spin:
+    ticks: int
+    n: int
+
+
+class Spinner(RoutedAgent):
+    """Yields ``ticks`` times, then answers ``n``; checks its context after every yield."""
+
+    def __init__(self) -> None:
+        super().__init__("spinner")
+
+    @message_handler
+    async def on_spin(self, message: Spin, ctx: MessageContext) -> int:
+        _var.set(f"spin {message.n}")
+        for _ in range(message.ticks):
+            await anyio.lowlevel.checkpoint()
+            assert _var.get() == f"spin {message.n}"
+            assert MessageHandlerContext.agent_id() == self.id
+        return message.n
+
+
+_call = st.tuples(
+    st.integers(0, 2),  # target agent
+    st.integers(0, 4),  # the handler's yields
+    st.none() | st.integers(0, 6),  # cancel after this many of the caller's yields
+    st.booleans(),  # cancel with a token (else with the caller's cancel scope)
+)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(senders=st.lists(st.lists(_call, max_size=6), min_size=1, max_size=3))
+def test_cancellation_at_random_points_leaves_every_agent_usable(
+    anyio_backend: str, senders: list[list[tuple[int, int, int | None, bool]]]
+) -> None:
+    async def one(runtime: SingleThreadedAgentRuntime, n: int, call: Any) -> None:
+        target, ticks, cancel_at, via_token = call
+        token = CancellationToken() if via_token else None
+
+        async def rpc() -> None:
+            try:
+                result = await runtime.send_message(
+                    Spin(ticks, n), AgentId("spinner", str(target)), cancellation_token=token
+                )
+            except MessageCancelledError:
+                assert via_token and cancel_at is not None
+            else:
+                assert result == n
+            assert _var.get() == "caller"
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(rpc)
+            if cancel_at is not None:
+                for _ in range(cancel_at):
+                    await anyio.lowlevel.checkpoint()
+                if token is not None:
+                    token.cancel()
+                else:
+                    tg.cancel_scope.cancel()
+
+    async def sender(runtime: SingleThreadedAgentRuntime, s: int, calls: Any) -> None:
+        for i, call in enumerate(calls):
+            await one(runtime, s * 100 + i, call)
+
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime()
+        await Spinner.register(runtime, "spinner", Spinner)
+        with anyio.fail_after(10):
+            runtime.start()
+            async with anyio.create_task_group() as tg:
+                for s, calls in enumerate(senders):
+                    tg.start_soon(sender, runtime, s, calls)
+            for target in range(3):  # nothing is left running or queued for any agent
+                assert (
+                    await runtime.send_message(Spin(1, -1), AgentId("spinner", str(target))) == -1
+                )
+            await runtime.stop_when_idle()
+
+    anyio.run(main, backend=anyio_backend)
+
+
+class Wide(RoutedAgent):
+    """max_concurrency 3: up to three handlers of one agent run at once."""
+
+    max_concurrency = 3
+    running = 0
+    peak = 0
+
+    def __init__(self) -> None:
+        super().__init__("wide")
+
+    @message_handler
+    async def on_spin(self, message: Spin, ctx: MessageContext) -> int:
+        Wide.running += 1
+        Wide.peak = max(Wide.peak, Wide.running)
+        _var.set(f"wide {message.n}")
+        try:
+            for _ in range(message.ticks):
+                await anyio.sleep(0.001)
+                assert _var.get() == f"wide {message.n}"
+        finally:
+            Wide.running -= 1
+        return message.n
+
+
+@pytest.mark.parametrize("register", ["class", "factory"])
+async def test_concurrent_handlers_of_one_agent_keep_their_own_context_and_result(
+    register: str,
+) -> None:
+    Wide.running = Wide.peak = 0
+    runtime = SingleThreadedAgentRuntime()
+    if register == "class":
+        await Wide.register(runtime, "wide", Wide)
+    else:
+        await runtime.register_factory("wide", Wide)
+    results: dict[int, int] = {}
+
+    async def call(n: int) -> None:
+        results[n] = await runtime.send_message(Spin(3, n), AgentId("wide", "k"))
+
+    with anyio.fail_after(10):
+        async with runtime, anyio.create_task_group() as tg:
+            for n in range(10):
+                tg.start_soon(call, n)
+    assert results == {n: n for n in range(10)}
+    assert Wide.peak == 3
