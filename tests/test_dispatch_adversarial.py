@@ -1165,3 +1165,43 @@ async def test_concurrent_handlers_of_one_agent_keep_their_own_context_and_resul
                 tg.start_soon(call, n)
     assert results == {n: n for n in range(10)}
     assert Wide.peak == 3
+
+
+class Relay(RoutedAgent):
+    """Forwards an :class:`Act` to the actor inline and reports what came back."""
+
+    def __init__(self) -> None:
+        super().__init__("relay")
+
+    @message_handler
+    async def on_act(self, message: Act, ctx: MessageContext) -> str:
+        _var.set("relay")
+        try:
+            result = await self.send_message(message, ACTOR)
+        except BaseException as exc:  # everything, to look at it
+            outcome = type(exc).__name__
+        else:
+            outcome = f"result {result}"
+        assert _var.get() == "relay"
+        assert MessageHandlerContext.agent_id() == self.id
+        return outcome
+
+
+@pytest.mark.parametrize("when", ["", "@late"])
+async def test_odd_exceptions_cross_a_nested_inline_rpc_unchanged(when: str) -> None:
+    runtime = await _actor_runtime()
+    await Relay.register(runtime, "relay", Relay)
+    relay = AgentId("relay", "r")
+    expected = {
+        "fatal": "Fatal",
+        "keyboard": "KeyboardInterrupt",
+        "generator_exit": "GeneratorExit",
+        "stop_async": "StopAsyncIteration",
+        "stop_iteration": "RuntimeError",
+        "ok": "result 5",
+    }
+    with anyio.fail_after(5):
+        async with runtime:
+            for kind, outcome in [*expected.items(), *expected.items()]:
+                assert await runtime.send_message(Act(kind + when, 5), relay) == outcome
+            assert _var.get() == "caller"
