@@ -1205,3 +1205,24 @@ async def test_odd_exceptions_cross_a_nested_inline_rpc_unchanged(when: str) -> 
             for kind, outcome in [*expected.items(), *expected.items()]:
                 assert await runtime.send_message(Act(kind + when, 5), relay) == outcome
             assert _var.get() == "caller"
+
+
+@dataclass(frozen=True)
+class _ExtraTopic(TopicId):
+    """A dataclass subclass: @dataclass writes its __init__."""
+
+    extra: str = ""
+
+
+def test_a_dataclass_subclass_of_topic_id_checks_its_type() -> None:
+    """Regression: TopicId's hand-written __init__ checks the type, but the __init__ that
+    @dataclass writes for a subclass with more fields does not call it, so such a subclass
+    accepted any type."""
+    with pytest.raises(ValueError, match="Invalid topic type"):
+        _ExtraTopic("bad type!", "s")
+    with pytest.raises(TypeError):
+        _ExtraTopic(5, "s")  # type: ignore[arg-type]
+    topic = _ExtraTopic("t", "s", "x")
+    assert topic == TopicId("t", "s") and str(topic) == "t/s"
+    assert pickle.loads(pickle.dumps(topic)) == topic
+    assert dataclasses.replace(topic, extra="y").extra == "y"

@@ -55,6 +55,11 @@ class TopicId:
         if type.__class__ is not str or type not in _ACCEPTED_TOPIC_TYPES:
             _TOPIC_TYPES.check(type)
 
+    def __post_init__(self) -> None:
+        # Not called by the __init__ above; called by the __init__ that @dataclass writes for
+        # a dataclass subclass (one that adds fields), which would not check the type else.
+        _TOPIC_TYPES.check(self.type)
+
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
