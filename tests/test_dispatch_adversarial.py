@@ -1063,7 +1063,7 @@ _call = st.tuples(
     st.integers(0, 2),  # target agent
     st.integers(0, 4),  # the handler's yields
     st.none() | st.integers(0, 6),  # cancel after this many of the caller's yields
-    st.booleans(),  # cancel with a token (else with the caller's cancel scope)
+    st.sampled_from(["token", "scope", "scope with a token"]),  # how the caller cancels
 )
 
 
@@ -1072,11 +1072,12 @@ _call = st.tuples(
 )
 @given(senders=st.lists(st.lists(_call, max_size=6), min_size=1, max_size=3))
 def test_cancellation_at_random_points_leaves_every_agent_usable(
-    anyio_backend: str, senders: list[list[tuple[int, int, int | None, bool]]]
+    anyio_backend: str, senders: list[list[tuple[int, int, int | None, str]]]
 ) -> None:
     async def one(runtime: SingleThreadedAgentRuntime, n: int, call: Any) -> None:
-        target, ticks, cancel_at, via_token = call
-        token = CancellationToken() if via_token else None
+        target, ticks, cancel_at, how = call
+        via_token = how == "token"
+        token = CancellationToken() if how != "scope" else None
 
         async def rpc() -> None:
             try:
@@ -1094,7 +1095,8 @@ def test_cancellation_at_random_points_leaves_every_agent_usable(
             if cancel_at is not None:
                 for _ in range(cancel_at):
                     await anyio.lowlevel.checkpoint()
-                if token is not None:
+                if via_token:
+                    assert token is not None
                     token.cancel()
                 else:
                     tg.cancel_scope.cancel()
