@@ -1228,3 +1228,40 @@ def test_a_dataclass_subclass_of_topic_id_checks_its_type() -> None:
     assert topic == TopicId("t", "s") and str(topic) == "t/s"
     assert pickle.loads(pickle.dumps(topic)) == topic
     assert dataclasses.replace(topic, extra="y").extra == "y"
+
+
+async def test_publishes_queued_behind_a_suspended_inline_handler_survive_a_stop() -> None:
+    release = anyio.Event()
+    started = anyio.Event()
+    seen: list[int] = []
+
+    class Busy(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("busy")
+
+        @message_handler
+        async def on_act(self, message: Act, ctx: MessageContext) -> int:
+            seen.append(message.n)
+            if message.kind == "wait":
+                started.set()
+                await release.wait()
+            return message.n
+
+    runtime = SingleThreadedAgentRuntime(stop_grace_period=0.05)
+    await Busy.register(runtime, "busy", Busy)
+    await runtime.add_subscription(TypeSubscription("busy", "busy"))
+    busy = AgentId("busy", "k")
+    with anyio.fail_after(5):
+        runtime.start()
+        assert await runtime.send_message(Act("ok", 0), busy) == 0  # the workers run
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(runtime.send_message, Act("wait", 1), busy)  # inline, suspends
+            await started.wait()
+            for n in range(2, 5):
+                await runtime.publish_message(Act("ok", n), TopicId("busy", "k"))
+            await runtime.stop()
+            assert seen == [0, 1]  # queued behind the inline handler, kept by the stop
+            release.set()
+        runtime.start()
+        await runtime.stop_when_idle()
+    assert seen == [0, 1, 2, 3, 4]
