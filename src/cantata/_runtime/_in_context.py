@@ -13,8 +13,8 @@ that is sent a :data:`Call` ``(function, first, second)``, makes the coroutine
 ``function(first, second)`` (inside the context, so the synchronous part of a hand-written
 ``on_message`` runs where the rest of the handler runs), runs it with ``yield from`` (which
 takes the return value without an exception; an awaitable that is not a native coroutine
-is awaited as ``await`` would) and then *yields* :data:`DONE`. A stepper is reusable once it yielded
-:data:`DONE`; one whose coroutine raised is finished and is dropped.
+is awaited as ``await`` would) and then *yields* :data:`DONE`. A stepper is reusable once
+it yielded :data:`DONE`; one whose coroutine raised is finished and is dropped.
 
 Usage (``steppers`` is a free list)::
 
@@ -67,10 +67,10 @@ class Stepper:
     """Runs one coroutine after another; see the module docstring.
 
     ``send((function, first, second))`` starts ``function(first, second)`` and returns
-    what it first yields, or :data:`DONE` with
-    the return value in ``result`` (take it and set ``result`` back to ``None``, so that
-    the idle stepper keeps nothing alive). An exception the coroutine raises propagates
-    from ``send`` (or from :meth:`resume`) and finishes the stepper.
+    what it first yields, or :data:`DONE` with the return value in ``result`` (take it and
+    set ``result`` back to ``None``, so that the idle stepper keeps nothing alive). An
+    exception the coroutine raises propagates from ``send`` (or from :meth:`resume`) and
+    finishes the stepper.
     """
 
     __slots__ = ("_close", "_throw", "result", "send")
@@ -86,10 +86,10 @@ class Stepper:
     @types.coroutine
     def _loop(self) -> Generator[Any, Any, None]:
         while True:
-            call: Call = yield DONE
+            function, first, second = yield DONE  # a Call
             # Called here, inside the context: the synchronous part of a handler (an agent's
             # hand-written ``on_message`` may have one) runs where the rest of it runs.
-            coro: Any = call[0](call[1], call[2])
+            coro: Any = function(first, second)
             if coro.__class__ is not _COROUTINE:  # any other awaitable, as ``await`` takes it
                 coro = _await(coro)
             self.result = yield from coro
