@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, cast
+from contextvars import copy_context
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 
@@ -13,7 +14,9 @@ from .._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from .._contexts import _instantiation_var
 from ..exceptions import UnknownAgentTypeError
 from ..logging import AgentConstructionExceptionEvent
-from ._in_context import run_in_copy
+from ._in_context import run_in
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from .._agents._agent import Agent
@@ -129,8 +132,7 @@ class AgentDirectory:
             raise UnknownAgentTypeError(agent_id.type)
         creation = self._creating[agent_id] = _Creation()
         try:
-            # In a copy of the context: what a constructor sets is not its caller's.
-            agent = await run_in_copy(self._create, agent_id, factory)
+            agent = await self._create(agent_id, factory)
         except anyio.get_cancelled_exc_class():
             creation.cancelled = True  # the creator's own cancellation is not the waiters'
             raise
@@ -153,13 +155,13 @@ class AgentDirectory:
                 creation.done.set()
 
     async def _create(self, agent_id: AgentId, factory: Factory) -> Agent:
-        token = _instantiation_var.set((self._runtime, agent_id))
-        try:
-            made = factory()
-            if hasattr(made, "__await__"):
-                made = await cast("Awaitable[Agent]", made)
-        finally:
-            _instantiation_var.reset(token)
+        # The factory runs in a copy of the context: what it sets in context variables is not
+        # its caller's (the caller of an inline RPC, whose task makes the agent).
+        context = copy_context()
+        context.run(_instantiation_var.set, (self._runtime, agent_id))
+        made = context.run(factory)
+        if hasattr(made, "__await__"):  # an async factory: awaited in the same context
+            made = await run_in(context, _awaited, cast("Awaitable[Agent]", made), None)
         agent: Agent = made
         agent_type = agent_id.type
         expected = self.expected.get(agent_type)
@@ -172,5 +174,9 @@ class AgentDirectory:
             )
         bound = getattr(agent, "_id", None)  # BaseAgent binds itself from the context
         if bound is not agent_id and bound != agent_id:
-            await agent.bind_id_and_runtime(agent_id, self._runtime)
+            await run_in(context, agent.bind_id_and_runtime, agent_id, self._runtime)
         return agent
+
+
+async def _awaited(awaitable: Awaitable[_T], _: None) -> _T:
+    return await awaitable

@@ -34,7 +34,7 @@ import types
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Final, TypeAlias, TypeVar
 
-__all__ = ["DONE", "Call", "Stepper", "run_in_copy"]
+__all__ = ["DONE", "Call", "Stepper", "run_in"]
 
 
 _COROUTINE: Final = types.CoroutineType
@@ -85,13 +85,14 @@ class Stepper:
 
     @types.coroutine
     def _loop(self) -> Generator[Any, Any, None]:
+        coroutine, wrap = _COROUTINE, _await  # locals: read once per handler
         while True:
             function, first, second = yield DONE  # a Call
             # Called here, inside the context: the synchronous part of a handler (an agent's
             # hand-written ``on_message`` may have one) runs where the rest of it runs.
             coro: Any = function(first, second)
-            if coro.__class__ is not _COROUTINE:  # any other awaitable, as ``await`` takes it
-                coro = _await(coro)
+            if coro.__class__ is not coroutine:  # any other awaitable, as ``await`` takes it
+                coro = wrap(coro)
             self.result = yield from coro
 
     @types.coroutine
@@ -113,13 +114,14 @@ class Stepper:
         return result
 
 
-async def run_in_copy(
-    function: Callable[[_A, _B], Coroutine[Any, Any, _T]], first: _A, second: _B
+async def run_in(
+    context: contextvars.Context,
+    function: Callable[[_A, _B], Coroutine[Any, Any, _T]],
+    first: _A,
+    second: _B,
 ) -> _T:
-    """Await ``function(first, second)`` inside a copy of the current context: what it sets
-    in context variables stays there (e.g. an agent factory run in the task of an inline
-    RPC's caller)."""
-    context = contextvars.copy_context()
+    """Await ``function(first, second)`` inside ``context`` (e.g. a copy of the current
+    one, so that what it sets in context variables stays there)."""
     stepper = Stepper()
     yielded = context.run(stepper.send, (function, first, second))
     if yielded is DONE:
