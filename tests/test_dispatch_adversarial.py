@@ -838,14 +838,24 @@ class Maker(RoutedAgent):
         return _var.get()
 
 
+async def _make_maker() -> Maker:
+    await anyio.lowlevel.checkpoint()
+    _var.set("set by an async factory after it suspended")
+    return Maker()
+
+
+@pytest.mark.parametrize("factory", ["class", "async"])
 @pytest.mark.parametrize("token", [False, True])
 async def test_a_factory_setting_a_context_variable_does_not_leak_to_the_caller(
-    token: bool,
+    token: bool, factory: str
 ) -> None:
     """Regression: an agent made for an inline RPC was constructed in its caller's task and
     context, so a context variable its constructor set stayed set in the caller."""
     runtime = SingleThreadedAgentRuntime()
-    await Maker.register(runtime, "maker", Maker)
+    if factory == "class":
+        await Maker.register(runtime, "maker", Maker)
+    else:
+        await runtime.register_factory("maker", _make_maker)
     with anyio.fail_after(5):
         async with runtime:
             seen = await runtime.send_message(
