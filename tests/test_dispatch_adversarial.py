@@ -1275,3 +1275,52 @@ async def test_publishes_queued_behind_a_suspended_inline_handler_survive_a_stop
         runtime.start()
         await runtime.stop_when_idle()
     assert seen == [0, 1, 2, 3, 4]
+
+
+class Made(RoutedAgent):
+    """Records what its constructor sees of the handler context."""
+
+    seen: list[str]
+
+    def __init__(self) -> None:
+        try:
+            handler = MessageHandlerContext.agent_id().key
+        except RuntimeError:
+            handler = "no handler"
+        Made.seen.append(f"{DefaultTopicId().source}, {handler}")
+        super().__init__("made")
+
+    @message_handler
+    async def on_act(self, message: Act, ctx: MessageContext) -> str:
+        return MessageHandlerContext.agent_id().key
+
+
+class Maker2(RoutedAgent):
+    """Sends to a :class:`Made` agent from its handler, so that it is made inline."""
+
+    def __init__(self) -> None:
+        super().__init__("maker2")
+
+    @message_handler
+    async def on_act(self, message: Act, ctx: MessageContext) -> str:
+        made: str = await self.send_message(message, AgentId("made", message.kind))
+        return made
+
+
+async def test_an_agent_is_constructed_outside_any_handler_wherever_it_is_made() -> None:
+    """Regression: an agent made for an inline RPC from a handler saw that handler's
+    identity in its constructor (DefaultTopicId() gave the calling agent's key); one made
+    by a worker saw none."""
+    Made.seen = []
+    runtime = SingleThreadedAgentRuntime()
+    await Made.register(runtime, "made", Made)
+    await Maker2.register(runtime, "maker2", Maker2)
+    await runtime.add_subscription(TypeSubscription("made", "made"))
+    with anyio.fail_after(5):
+        async with runtime:
+            assert await runtime.send_message(Act("inline"), AgentId("maker2", "caller")) == (
+                "inline"
+            )
+            await runtime.publish_message(Act("x"), TopicId("made", "queued"))
+            await runtime.stop_when_idle()
+    assert Made.seen == ["default, no handler", "default, no handler"]

@@ -14,6 +14,7 @@ from .._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from .._contexts import _instantiation_var
 from ..exceptions import UnknownAgentTypeError
 from ..logging import AgentConstructionExceptionEvent
+from ._chain import chain_var
 from ._in_context import run_in
 
 _T = TypeVar("_T")
@@ -156,9 +157,11 @@ class AgentDirectory:
 
     async def _create(self, agent_id: AgentId, factory: Factory) -> Agent:
         # The factory runs in a copy of the context: what it sets in context variables is not
-        # its caller's (the caller of an inline RPC, whose task makes the agent).
+        # its caller's (the caller of an inline RPC, whose task makes the agent). No handler
+        # runs there, wherever the agent is made (MessageHandlerContext, DefaultTopicId).
         context = copy_context()
         context.run(_instantiation_var.set, (self._runtime, agent_id))
+        context.run(chain_var.set, None)
         made = context.run(factory)
         if hasattr(made, "__await__"):  # an async factory: awaited in the same context
             made = await run_in(context, _awaited, cast("Awaitable[Agent]", made), None)
