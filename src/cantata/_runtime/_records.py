@@ -136,7 +136,7 @@ class _NoQueue(deque[Any]):
     def append(self, item: Any) -> None:
         raise AssertionError("a mailbox needs its own queue before anything is queued")
 
-    appendleft = extend = extendleft = insert = append  # type: ignore[assignment]
+    appendleft = extend = extendleft = insert = append  # type: ignore[assignment]  # one refusal for all
 
 
 NO_QUEUE: deque[Any] = _NoQueue()
